@@ -1,0 +1,62 @@
+# Workspace: `make run` starts the app with demo data, `make test` runs every check and test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+HOST ?= 127.0.0.1
+# The first interpreter found that is Python 3.12 or newer.
+PYTHON := $(shell for p in python3.12 python3.13 python3.14 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+
+.PHONY: help install run worker test lint pytest lock clean
+
+help:
+	@echo "make run    - install, migrate, load demo data and serve on http://$(HOST):$(PORT)/"
+	@echo "make test   - install, lint, check and run the whole test suite"
+	@echo "make lock   - re-pin requirements.lock from pyproject.toml"
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -n "$(PYTHON)" || { echo "Workspace needs Python 3.12 or newer (python3.12 not found). Install it, e.g. 'pyenv install 3.12'." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 $(PY) manage.py seed_demo
+	@echo
+	@echo "  Workspace is starting on http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
+	@echo
+	@trap 'kill 0' EXIT INT TERM; \
+	DEBUG=1 $(PY) manage.py db_worker & \
+	DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) workspace.asgi:application
+
+worker: install
+	$(PY) manage.py db_worker
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+		ALLOWED_HOSTS=workspace.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+pytest: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' > .lock-venv/direct.txt
+	.lock-venv/bin/pip install --quiet -r .lock-venv/direct.txt --group dev
+	.lock-venv/bin/pip freeze --exclude workspace > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,18 @@
+import zoneinfo
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+
+@register.inclusion_tag("accounts/_avatar.html")
+def avatar(person, size="md"):
+    """A round picture, or the person's initials on a stable colour."""
+    return {"person": person, "size": size}
+
+
+@register.filter
+def local_time(person):
+    """The time it is now where the person is, e.g. "14:05"."""
+    return timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(person.timezone))

@@ -1,0 +1,49 @@
+import pytest
+from django.conf import settings
+
+from accounts.models import Role
+from tests.factories import DepartmentFactory, UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def services_reachable():
+    """When CI points the suite at Redis, an unreachable Redis fails the run, loudly."""
+    if settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5).ping()
+
+
+@pytest.fixture
+def sales(db):
+    return DepartmentFactory(name="Sales", slug="sales")
+
+
+@pytest.fixture
+def support(db):
+    return DepartmentFactory(name="Support", slug="support")
+
+
+@pytest.fixture
+def admin(sales):
+    return UserFactory(role=Role.ADMIN, is_staff=True, departments=[sales])
+
+
+@pytest.fixture
+def sales_manager(sales):
+    return UserFactory(role=Role.MANAGER, departments=[sales])
+
+
+@pytest.fixture
+def support_manager(support):
+    return UserFactory(role=Role.MANAGER, departments=[support])
+
+
+@pytest.fixture
+def member(sales):
+    return UserFactory(role=Role.MEMBER, departments=[sales])
+
+
+@pytest.fixture
+def support_member(support):
+    return UserFactory(role=Role.MEMBER, departments=[support])

@@ -1,0 +1,31 @@
+"""What every page of the app shell needs: the layout to extend and the sidebar."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    icon: str
+    url_name: str | None  # None: not built yet, shown greyed
+
+
+NAVIGATION = (
+    NavItem("Home", "house", "home"),
+    NavItem("Clients", "building", None),
+    NavItem("Pipeline", "kanban", None),
+    NavItem("Tickets", "life-preserver", None),
+    NavItem("Chat", "chat-dots", None),
+    NavItem("Tasks", "check2-square", None),
+    NavItem("Calendar", "calendar3", None),
+    NavItem("Reports", "bar-chart", None),
+    NavItem("Team", "people", "team"),
+)
+
+
+def shell(request):
+    htmx = getattr(request, "htmx", None)
+    return {
+        "base_template": "partial.html" if htmx and not htmx.boosted else "base.html",
+        "navigation": NAVIGATION,
+    }

@@ -58,7 +58,9 @@ def timezone_names() -> list[str]:
 
 
 class ProfileForm(forms.ModelForm):
-    timezone = TimezoneField(help_text="Used for your working hours and every time you see.")
+    timezone = TimezoneField(
+        label="Time zone", help_text="Used for your working hours and every time you see."
+    )
     work_days = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, label="Working days"
     )

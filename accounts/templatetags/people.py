@@ -13,6 +13,10 @@ def avatar(person, size="md"):
 
 
 @register.filter
-def local_time(person):
-    """The time it is now where the person is, e.g. "14:05"."""
-    return timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(person.timezone))
+def local_time(person) -> str:
+    """The time it is now where the person is, e.g. "14:05".
+
+    A string, not a datetime: the template engine would convert a datetime
+    back to the viewer's time zone.
+    """
+    return timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(person.timezone)).strftime("%H:%M")

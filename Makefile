@@ -43,7 +43,8 @@ lint: install
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
-		ALLOWED_HOSTS=workspace.example.com $(PY) manage.py check --deploy --fail-level WARNING
+		ALLOWED_HOSTS=workspace.example.com EMAIL_URL=smtp+tls://mail.example.com:587 \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 pytest: install
 	$(PY) -m pytest $(PYTEST_ARGS)

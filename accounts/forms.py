@@ -8,6 +8,7 @@ from accounts import policies
 from accounts.models import WEEKDAYS, Department, Role, User, validate_timezone
 
 AVATAR_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+AVATAR_CONTENT_TYPES = "image/png,image/jpeg,image/gif,image/webp"
 
 
 class InvitationForm(forms.Form):
@@ -79,7 +80,7 @@ class ProfileForm(forms.ModelForm):
             "reminder_minutes",
         ]
         widgets = {
-            "avatar": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+            "avatar": forms.ClearableFileInput(attrs={"accept": AVATAR_CONTENT_TYPES}),
             "work_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "work_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }

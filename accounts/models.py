@@ -219,3 +219,44 @@ class Invitation(models.Model):
 
     def get_status_display(self) -> str:
         return self.Status(self.status).label
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something a person should see: shown under the bell and pushed live to ``user.<id>``."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.SlugField(max_length=40)
+    text = models.CharField(max_length=300)
+    link = models.CharField(max_length=500, blank=True, help_text="A path on this site.")
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_recipient_read"),
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_new"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def clean(self):
+        super().clean()
+        # Only links within Workspace: never another site, never javascript:.
+        if self.link and (not self.link.startswith("/") or self.link.startswith("//")):
+            raise ValidationError({"link": "A notification links to a page of Workspace."})
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -8,7 +8,7 @@ departments they belong to, never admins).
 
 from django.http import Http404
 
-from accounts.models import Department, Invitation, Role, User
+from accounts.models import Department, Invitation, Notification, Role, User
 
 
 def managed_departments(actor: User):
@@ -81,3 +81,16 @@ def access_person(actor: User, pk: int) -> User:
         return User.objects.prefetch_related("departments").get(pk=pk)
     except User.DoesNotExist:
         raise Http404("No such person.") from None
+
+
+def can_follow_own_feed(user: User, key: str) -> bool:
+    """The live topic ``user.<id>`` (notifications, tasks, invites) is its owner's alone."""
+    return str(user.pk) == key
+
+
+def access_notification(actor: User, pk: int):
+    """The actor's own notification, or 404 for anyone else's and for missing ones."""
+    try:
+        return Notification.objects.get(pk=pk, recipient=actor)
+    except Notification.DoesNotExist:
+        raise Http404("No such notification.") from None

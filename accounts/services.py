@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -199,7 +199,12 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
         user.set_password(password)
         user.is_staff = invitation.role == Role.ADMIN
         user.full_clean()
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # Someone created this email's account at the same moment.
+            raise ValidationError(f"{invitation.email} already has an account. Sign in.") from None
         user.departments.add(invitation.department)
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
         invitation.accepted_at = timezone.now()
@@ -232,6 +237,7 @@ def update_profile(*, actor: User, person: User, changes: dict) -> User:
 def set_role(*, actor: User, person: User, role: str) -> User:
     _require(policies.can_change_role(actor), "Only admins can change roles.")
     with transaction.atomic():
+        _lock_admins()
         person = User.objects.select_for_update().get(pk=person.pk)
         if person.role == Role.ADMIN and role != Role.ADMIN:
             _keep_an_admin(excluding=person)
@@ -266,6 +272,7 @@ def set_active(*, actor: User, person: User, active: bool) -> User:
     """Deactivate (sign-in refused, history kept) or reactivate a person."""
     _require(policies.can_manage_person(actor, person), "You cannot manage this person.")
     with transaction.atomic():
+        _lock_admins()
         person = User.objects.select_for_update().get(pk=person.pk)
         if not active and person.role == Role.ADMIN:
             _keep_an_admin(excluding=person)
@@ -274,7 +281,22 @@ def set_active(*, actor: User, person: User, active: bool) -> User:
     return person
 
 
+def _lock_admins() -> None:
+    """Lock the active admins' rows (in id order, so callers queue, not deadlock).
+
+    Without it, two admins removing each other at the same moment would each
+    see the other still active, and both changes would commit: no admin left.
+    """
+    list(
+        User.objects.select_for_update()
+        .filter(role=Role.ADMIN, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _keep_an_admin(*, excluding: User) -> None:
+    """Precondition: `_lock_admins()` was called in the open transaction."""
     others = User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=excluding.pk)
     if not others.exists():
         raise ValidationError("Workspace needs at least one active admin; appoint another first.")

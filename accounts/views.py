@@ -4,6 +4,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -72,7 +73,9 @@ def _access_initial(person: User) -> dict:
     }
 
 
+@transaction.atomic
 def _apply_access(actor: User, person: User, data: dict) -> User:
+    """Role, departments and sign-in together: all saved, or none."""
     if "role" in data and data["role"] and data["role"] != person.role:
         services.set_role(actor=actor, person=person, role=data["role"])
     services.set_departments(actor=actor, person=person, departments=data["departments"])
@@ -93,9 +96,12 @@ def profile(request):
         if updated:
             messages.success(request, "Your profile is saved.")
             return redirect("profile")
-    return render(
-        request, "accounts/profile.html", {"form": form, "timezone_names": timezone_names()}
-    )
+    context = {
+        "form": form,
+        "timezone_names": timezone_names(),
+        "avatar_max_bytes": settings.AVATAR_MAX_BYTES,
+    }
+    return render(request, "accounts/profile.html", context)
 
 
 def invitations(request):

@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.test import override_settings
 
 from accounts.models import Role
 from tests.factories import DepartmentFactory, UserFactory
@@ -12,6 +13,13 @@ def services_reachable():
         import redis
 
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5).ping()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Production hashing costs ~0.3 s a password; tests create hundreds of people."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ install: $(VENV)/.installed
 run: install
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py prune_live_events --every 3600
 	@echo
 	@echo "  Workspace is starting on http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
 	@echo

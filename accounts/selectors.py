@@ -1,6 +1,6 @@
 """Reads about people and departments, shared by views (and later API/live)."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Window
 
 from accounts.models import Department, Invitation, User
 
@@ -33,3 +33,19 @@ def departments_with_headcount() -> QuerySet[Department]:
 
 def invitation_list(invitations: QuerySet[Invitation]) -> QuerySet[Invitation]:
     return invitations.select_related("department", "invited_by", "accepted_user")
+
+
+BELL_RECENT = 8
+
+
+def notification_bell(user) -> dict:
+    """What the bell in the top bar shows: the unread count and the latest few.
+
+    One query on every page: the unread total rides along as a window count.
+    """
+    recent = list(
+        user.notifications.select_related("actor").annotate(
+            unread_total=Window(Count("pk", filter=Q(read_at__isnull=True)))
+        )[:BELL_RECENT]
+    )
+    return {"unread": recent[0].unread_total if recent else 0, "recent": recent}

@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts import policies
-from accounts.models import Department, Invitation, Role, User
+from accounts import events, policies
+from accounts.models import Department, Invitation, Notification, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +210,14 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
         invitation.accepted_at = timezone.now()
         invitation.accepted_user = user
         invitation.save(update_fields=["accepted_at", "accepted_user"])
+        if invitation.invited_by:
+            notify(
+                recipient=invitation.invited_by,
+                actor=user,
+                kind="invitation_accepted",
+                text=f"{user} accepted your invitation and joined {invitation.department}.",
+                link=reverse("person", kwargs={"pk": user.pk}),
+            )
     logger.info("%s accepted an invitation into %s", user.email, invitation.department)
     return user
 
@@ -241,10 +249,19 @@ def set_role(*, actor: User, person: User, role: str) -> User:
         person = User.objects.select_for_update().get(pk=person.pk)
         if person.role == Role.ADMIN and role != Role.ADMIN:
             _keep_an_admin(excluding=person)
+        changed = person.role != role
         person.role = role
         person.is_staff = role == Role.ADMIN
         person.full_clean()
         person.save(update_fields=["role", "is_staff"])
+        if changed:
+            notify(
+                recipient=person,
+                actor=actor,
+                kind="role_changed",
+                text=f"{actor} made you {'an' if role == Role.ADMIN else 'a'} {Role(role).label}.",
+                link=reverse("person", kwargs={"pk": person.pk}),
+            )
     return person
 
 
@@ -265,7 +282,27 @@ def set_departments(*, actor: User, person: User, departments) -> User:
         if not final:
             raise ValidationError({"departments": "Everyone belongs to at least one department."})
         person.departments.set(final)
+        if final != current:
+            _notify_departments(actor, person, added=final - current, removed=current - final)
     return person
+
+
+def _notify_departments(actor: User, person: User, *, added: set, removed: set) -> None:
+    def names(pks):
+        return ", ".join(Department.objects.filter(pk__in=pks).values_list("name", flat=True))
+
+    changes = []
+    if added:
+        changes.append(f"added you to {names(added)}")
+    if removed:
+        changes.append(f"removed you from {names(removed)}")
+    notify(
+        recipient=person,
+        actor=actor,
+        kind="departments_changed",
+        text=f"{actor} {' and '.join(changes)}.",
+        link=reverse("person", kwargs={"pk": person.pk}),
+    )
 
 
 def set_active(*, actor: User, person: User, active: bool) -> User:
@@ -315,3 +352,60 @@ def create_department(*, actor: User, name: str, description: str = "") -> Depar
         department.full_clean()
         department.save()
     return department
+
+
+# --- Notifications -----------------------------------------------------------
+
+
+def notify(*, recipient: User, kind: str, text: str, link: str, actor: User | None = None):
+    """Tell ``recipient`` something: under their bell, and live in their open tabs.
+
+    Called by other services, inside their transaction, once they have checked
+    the actor's rights. Returns the Notification, or None when nobody is to be
+    told (people are not notified of their own actions, nor once deactivated).
+    """
+    if not recipient.is_active or (actor is not None and actor.pk == recipient.pk):
+        return None
+    with transaction.atomic():
+        # One notification at a time per person, so each event's unread count is exact.
+        _lock_person(recipient)
+        notification = Notification(
+            recipient=recipient, actor=actor, kind=kind, text=text.strip()[:300], link=link
+        )
+        notification.full_clean()
+        notification.save()
+        events.notification_added(notification, unread=recipient.notifications.unread().count())
+    return notification
+
+
+def mark_read(*, actor: User, notification: Notification):
+    """Mark one of the actor's notifications read; returns the live Event (None: no change)."""
+    _require(notification.recipient_id == actor.pk, "This is not your notification.")
+    with transaction.atomic():
+        _lock_person(actor)
+        updated = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        if not updated:
+            return None
+        notification.refresh_from_db()
+        return events.notifications_read(
+            actor, [notification], unread=actor.notifications.unread().count()
+        )
+
+
+def mark_all_read(*, actor: User):
+    """Mark every unread notification of the actor read; returns the live Event (or None)."""
+    with transaction.atomic():
+        _lock_person(actor)
+        unread = list(actor.notifications.unread().values_list("pk", flat=True))
+        if not unread:
+            return None
+        Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
+        return events.notifications_read(
+            actor, Notification.objects.filter(pk__in=unread).select_related("actor"), unread=0
+        )
+
+
+def _lock_person(person: User) -> None:
+    list(User.objects.select_for_update().filter(pk=person.pk).values_list("pk", flat=True))

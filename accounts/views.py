@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -212,3 +213,55 @@ def department_create(request):
             messages.success(request, f"Department {department} added.")
             return redirect(f"{reverse('team')}?department={department.slug}")
     return render(request, "accounts/department_form.html", {"form": form})
+
+
+# --- Notifications -----------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 25
+
+
+def notifications(request):
+    page = Paginator(
+        request.user.notifications.select_related("actor"), NOTIFICATIONS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(request, "accounts/notifications.html", {"page": page})
+
+
+def notification_bell(request):
+    """The bell alone: what a tab re-fetches when its live feed says `resync`."""
+    context = {"user": request.user, **selectors.notification_bell(request.user)}
+    return render(request, "accounts/notifications.html#bell", context)
+
+
+def notification_open(request, pk):
+    """Follow a notification's link, marking it read on the way."""
+    notification = policies.access_notification(request.user, pk)
+    services.mark_read(actor=request.user, notification=notification)
+    return redirect(notification.link or "notifications")
+
+
+@require_POST
+def notification_read(request, pk):
+    notification = policies.access_notification(request.user, pk)
+    event = services.mark_read(actor=request.user, notification=notification)
+    return _live_reply(request, event)
+
+
+@require_POST
+def notifications_read_all(request):
+    event = services.mark_all_read(actor=request.user)
+    if not request.htmx:
+        messages.success(request, "All notifications are marked read.")
+    return _live_reply(request, event)
+
+
+def _live_reply(request, event):
+    """htmx gets the live event's fragment at once (live.js applies it like the
+    socket's copy, so whichever comes second changes nothing); a plain form
+    post goes back to the notifications page."""
+    if not request.htmx:
+        return redirect("notifications")
+    response = HttpResponse(event.html if event else "")
+    if event is not None:
+        response["X-Live-Event"] = str(event.id)
+    return response

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "workspace",
+    "workspace.live",
     "accounts",
     "records",
     "chat",
@@ -128,14 +129,21 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "ws"},
+            # REDIS_PREFIX keeps deployments (or test runs) sharing one Redis apart.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("REDIS_PREFIX") or "ws"},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
 
 TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND") or "django_tasks_db.DatabaseBackend"}}
+
+# The live bus (workspace/live/conf.py lists every tunable). Events older than
+# this are pruned; a tab that was away longer re-fetches instead of replaying.
+LIVE_RETENTION = timedelta(hours=env_int("LIVE_RETENTION_HOURS", 24))
 
 # --- Accounts --------------------------------------------------------------
 
@@ -184,6 +192,8 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 # production serves the hashed, compressed copies `collectstatic` made.
 STATIC_FROM_SOURCE = env_bool("STATIC_FROM_SOURCE", DEBUG)
 WHITENOISE_USE_FINDERS = STATIC_FROM_SOURCE
+# Source files change while the server runs, and there is no STATIC_ROOT to index.
+WHITENOISE_AUTOREFRESH = STATIC_FROM_SOURCE
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,0 +1,35 @@
+"""The pruning cycle is started by every deploy; it must never run twice."""
+
+import pytest
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
+
+from workspace.live.tasks import prune_events
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def database_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def scheduled_prunes() -> int:
+    return DBTaskResult.objects.filter(task_path=prune_events.module_path).count()
+
+
+def test_every_starts_one_cycle_however_often_it_is_run(database_tasks, capsys):
+    call_command("prune_live_events", every=3600)
+    call_command("prune_live_events", every=3600)
+
+    assert scheduled_prunes() == 1
+    assert "already scheduled" in capsys.readouterr().out
+
+
+def test_a_finished_cycle_does_not_block_a_new_one(database_tasks):
+    call_command("prune_live_events", every=3600)
+    DBTaskResult.objects.update(status="FAILED")
+
+    call_command("prune_live_events", every=3600)
+
+    assert scheduled_prunes() == 2

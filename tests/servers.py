@@ -1,0 +1,159 @@
+"""Real daphne processes for multi-process and browser tests.
+
+``server_db`` gives a database URL that server subprocesses share with the
+test: the PostgreSQL test database when the suite runs on PostgreSQL (the test
+is then transactional, so what it writes is visible), otherwise a fresh SQLite
+file migrated once per session. ``serve()`` starts daphne on a free loopback
+port against it, with the suite's REDIS_URL (if any) and a private Redis key
+prefix, and stops it afterwards.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ServerDatabase:
+    def __init__(self, url: str):
+        self.url = url
+        self.prefix = f"wstest{uuid.uuid4().hex[:10]}"
+
+    def env(self, **extra) -> dict:
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=self.url,
+            REDIS_PREFIX=self.prefix,
+            DEBUG="0",
+            ALLOWED_HOSTS="localhost,127.0.0.1",
+            SECURE_SSL_REDIRECT="0",
+            STATIC_FROM_SOURCE="1",
+            PYTHONPATH=str(ROOT),
+            DJANGO_SETTINGS_MODULE="workspace.settings",
+        )
+        env.update(extra)
+        return env
+
+    def run(self, *args: str, **env) -> dict:
+        """Run tests/serverctl.py against the servers' database; returns its JSON answer."""
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "tests.serverctl", *args],
+            cwd=ROOT,
+            env=self.env(**env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class Server:
+    def __init__(self, database: ServerDatabase, port: int | None = None, **env):
+        self.database = database
+        self.port = port or free_port()
+        self.env = database.env(**env)
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def start(self, timeout: float = 30) -> "Server":
+        log_path = Path(tempfile.gettempdir()) / f"workspace-daphne-{self.port}.log"
+        self.log = open(log_path, "wb")  # noqa: SIM115
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        self.process = subprocess.Popen(  # noqa: S603
+            [*command, "workspace.asgi:application"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"daphne exited; see {self.log.name}"
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:  # noqa: S310
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"daphne on port {self.port} did not start; see {self.log.name}")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    path = tmp_path_factory.mktemp("server-db") / "template.sqlite3"
+    database = ServerDatabase(f"sqlite:///{path}")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=database.env(),
+        check=True,
+        timeout=300,
+    )
+    return path
+
+
+@pytest.fixture
+def server_db(request, tmp_path, transactional_db):
+    if connection.vendor == "postgresql":
+        db = settings.DATABASES["default"]
+        user = db.get("USER") or "postgres"
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+        return ServerDatabase(
+            f"postgres://{user}{password}@{host}:{port}/{connection.settings_dict['NAME']}"
+        )
+    path = tmp_path / "server.sqlite3"
+    shutil.copy(request.getfixturevalue("migrated_sqlite"), path)
+    return ServerDatabase(f"sqlite:///{path}")
+
+
+@pytest.fixture
+def serve(server_db):
+    """``serve()`` starts a daphne process on the shared database; all stop at teardown."""
+    started = []
+
+    def start(**env) -> Server:
+        server = Server(server_db, **env).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -1,0 +1,32 @@
+"""The live bus: one socket per tab, publish on commit, replay after reconnect.
+
+The whole public API, for services and apps:
+
+    from workspace import live
+
+    live.publish("client.42", "client.updated", {"field": "name"}, html=fragment)
+    live.register_topic("client", policies.can_view_client_topic)
+
+`publish` writes an event row in the caller's transaction and delivers it when
+that transaction commits (nothing is sent when it rolls back). Apps register,
+per topic prefix, the policy deciding who may subscribe; they do it in their
+``events.py`` module, which the bus imports at start-up. Nothing outside this
+package talks to the channel layer (tests/live/test_boundaries.py checks it).
+"""
+
+from workspace.live.policies import can_subscribe, register_topic
+
+
+def publish(topic: str, kind: str, payload: dict | None = None, html: str | None = None):
+    """Record an event on ``topic`` now, deliver it on commit; returns the Event.
+
+    Call it from a service, inside the transaction that makes the change
+    (DESIGN §3 step 5). ``html`` is a fragment rendered once for every viewer:
+    elements carrying ``hx-swap-oob`` are swapped into open pages by element id.
+    """
+    from workspace.live.outbox import publish as publish_event
+
+    return publish_event(topic, kind, payload, html)
+
+
+__all__ = ["can_subscribe", "publish", "register_topic"]

@@ -1,0 +1,326 @@
+"""The one socket per browser tab, at ``/ws/``.
+
+Frames from the browser are JSON objects with an ``action``:
+
+    {"action": "subscribe", "topics": {"user.5": 1234, "client.42": null}}
+    {"action": "unsubscribe", "topics": ["client.42"]}
+    {"action": "here", "topic": "client.42"}      (presence: I am looking at it)
+    {"action": "away", "topic": "client.42"}
+    {"action": "ping"}
+
+``subscribe`` maps each topic to the last event id the tab saw (or null).
+Each topic is answered on its own: ``live.subscribed`` then the missed events
+in id order (or ``live.resync``), or ``live.error`` with code ``forbidden``.
+Frames from the server: ``live.event`` {topic, id, kind, html, payload},
+``live.presence`` {topic, people}, ``live.resync`` {topic, id},
+``live.subscribed``/``live.unsubscribed`` {topic}, ``live.error`` {code,
+message, topic?}, ``live.pong``.
+
+Nothing a browser sends is ever passed to the channel layer: the socket is
+not a layer member at all (the process's hub is), so a forged ``type`` has
+nothing to reach. Bad frames get an error frame and the socket stays open.
+"""
+
+import asyncio
+import json
+import logging
+import uuid
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
+
+from workspace.live import conf, wire
+from workspace.live.hub import get_hub
+from workspace.live.policies import can_subscribe, is_valid_topic
+from workspace.live.presence import member_entry
+from workspace.live.replay import catch_up
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401  # the browser should not retry: its session is gone
+CLOSE_DEACTIVATED = 4403
+CLOSE_TOO_SLOW = 4008  # fell too far behind; reconnect and replay
+CLOSE_UNAVAILABLE = 1011
+RECENT_PER_TOPIC = 128
+
+
+def frame(**fields) -> str:
+    return json.dumps(fields, separators=(",", ":"))
+
+
+class TopicState:
+    """One followed topic on one socket."""
+
+    __slots__ = ("pending", "recent")
+
+    def __init__(self):
+        self.pending: list | None = []  # live events held back while the log replays
+        self.recent: dict[int, None] = {}  # ids already sent (replay and live overlap)
+
+    def first_sighting(self, event_id: int) -> bool:
+        if event_id in self.recent:
+            return False
+        self.recent[event_id] = None
+        if len(self.recent) > RECENT_PER_TOPIC:
+            del self.recent[next(iter(self.recent))]
+        return True
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    # The socket is not a channel-layer member: the hub receives for the process.
+    channel_layer_alias = None
+
+    async def connect(self):
+        self.topics: dict[str, TopicState] = {}
+        self.here: set[str] = set()
+        self.hub = None
+        self._queue: deque[str] = deque()
+        self._writing = self._paused = self._closed = False
+        self._writer = None
+        self._wire = None  # daphne's connection, when the bus may write to it directly
+        self._loop = asyncio.get_running_loop()
+        # Frames go straight to the server, past the session middleware's wrapper
+        # (workspace.live.routing.RawSend put the server's send in the scope).
+        self._send = self.scope.get("live.send") or self.base_send
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.presence_entry = member_entry(user, uuid.uuid4().hex)
+        try:
+            self.hub = await get_hub()
+        except Exception:
+            logger.exception("Live hub unavailable")
+            await self.accept()
+            await self.close(code=CLOSE_UNAVAILABLE)
+            return
+        await self.accept()
+        self._wire = wire.attach(self._send, self) if conf.get("LIVE_DIRECT_WIRE") else None
+
+    async def disconnect(self, code):
+        self._closed = True
+        if self.hub is not None:
+            try:
+                await self.hub.forget(self, list(self.topics), list(self.here))
+            except Exception:
+                logger.exception("Live socket clean-up failed")
+        self.topics.clear()
+        self.here.clear()
+
+    # --- Frames from the browser ----------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self._closed or self.hub is None:
+            return
+        limit = conf.get("LIVE_MAX_FRAME_BYTES")
+        if text_data is None:
+            return self.send_error("bad_frame", "Frames are JSON text, not binary.")
+        if len(text_data) > limit or len(text_data.encode()) > limit:
+            return self.send_error("too_large", f"Frames are limited to {limit} bytes.")
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            return self.send_error("bad_json", "That frame is not valid JSON.")
+        action = message.get("action") if isinstance(message, dict) else None
+        handler = self.actions.get(action) if isinstance(action, str) else None
+        if handler is None:
+            return self.send_error(
+                "unknown_action", f"Unknown action; use one of {', '.join(sorted(self.actions))}."
+            )
+        await handler(self, message)
+
+    async def subscribe(self, message):
+        topics = message.get("topics")
+        if isinstance(topics, list) and all(isinstance(topic, str) for topic in topics):
+            topics = dict.fromkeys(topics)
+        if not isinstance(topics, dict) or not topics:
+            return self.send_error(
+                "bad_frame",
+                'Send {"action": "subscribe", "topics": {"client.42": <last id or null>}}.',
+            )
+        wanted = []
+        for topic, last_id in topics.items():
+            if topic in self.topics:
+                self.push(frame(type="live.subscribed", topic=topic))
+            elif not is_valid_topic(topic):
+                self.send_error("bad_topic", "Topics look like 'client.42'.", topic[:100])
+            elif last_id is not None and (type(last_id) is not int or last_id < 0):
+                self.send_error("bad_last_id", "A last id is a whole number or null.", topic)
+            elif len(self.topics) + len(wanted) >= conf.get("LIVE_MAX_TOPICS"):
+                limit = conf.get("LIVE_MAX_TOPICS")
+                self.send_error("too_many_topics", f"One socket follows at most {limit}.", topic)
+            else:
+                wanted.append((topic, last_id))
+        if not wanted:
+            return
+        allowed = await database_sync_to_async(self._allowed)([topic for topic, _ in wanted])
+        if allowed is None:
+            self._closed = True
+            return await self.close(code=CLOSE_DEACTIVATED)
+        granted = []
+        for topic, last_id in wanted:
+            if topic in allowed:
+                self.topics[topic] = TopicState()
+                granted.append((topic, last_id))
+            else:
+                self.send_error("forbidden", "You cannot follow this topic.", topic)
+        # Follow first, then read the log: an event committing in between comes
+        # by one path or both (the second copy is dropped), never by neither.
+        for topic, _ in granted:
+            try:
+                await self.hub.join(topic, self)
+            except Exception:
+                logger.exception("Live hub could not follow %s", topic)
+                self._unfollow(topic)
+                self.send_error("unavailable", "Live updates are unavailable; retry.", topic)
+        granted = [(topic, last_id) for topic, last_id in granted if topic in self.topics]
+        catchups = await database_sync_to_async(catch_up)(granted)
+        for topic, _ in granted:
+            state = self.topics.get(topic)
+            if state is None:  # unsubscribed or closed meanwhile
+                continue
+            self.push(frame(type="live.subscribed", topic=topic))
+            catchup = catchups[topic]
+            if catchup.resync:
+                self.push(frame(type="live.resync", topic=topic, id=catchup.position))
+            for event_id, text in catchup.events:
+                if state.first_sighting(event_id):
+                    self.push(text)
+            pending, state.pending = state.pending, None
+            for event_id, text in pending:
+                if state.first_sighting(event_id):
+                    self.push(text)
+
+    def _allowed(self, topics: list[str]) -> set[str] | None:
+        """The topics the policies let this user follow; None once deactivated."""
+        user = get_user_model().objects.filter(pk=self.user.pk, is_active=True).first()
+        if user is None:
+            return None
+        return {topic for topic in topics if can_subscribe(user, topic)}
+
+    async def unsubscribe(self, message):
+        topics = message.get("topics")
+        if not isinstance(topics, list) or not all(isinstance(topic, str) for topic in topics):
+            return self.send_error("bad_frame", "Unsubscribe with a list of topics.")
+        for topic in topics:
+            if topic in self.here:
+                self.here.discard(topic)
+                await self.hub.set_here(self, topic, False)
+            if self._unfollow(topic):
+                self.push(frame(type="live.unsubscribed", topic=topic))
+
+    def _unfollow(self, topic: str) -> bool:
+        if self.topics.pop(topic, None) is None:
+            return False
+        self.hub.leave(topic, self)
+        return True
+
+    async def here_now(self, message):
+        topic = message.get("topic")
+        if topic not in self.topics:
+            return self.send_error("not_subscribed", "Subscribe to a topic first.")
+        here = message.get("action") == "here"
+        if here == (topic in self.here):
+            return
+        (self.here.add if here else self.here.discard)(topic)
+        try:
+            await self.hub.set_here(self, topic, here)
+        except Exception:  # presence is best effort (Redis may be restarting)
+            logger.exception("Presence update failed for %s", topic)
+            self.send_error("unavailable", "Presence is unavailable; retry.", topic)
+
+    async def ping(self, message):
+        self.push(frame(type="live.pong"))
+
+    actions = {
+        "subscribe": subscribe,
+        "unsubscribe": unsubscribe,
+        "here": here_now,
+        "away": here_now,
+        "ping": ping,
+    }
+
+    def send_error(self, code: str, message: str, topic: str | None = None) -> None:
+        fields = {"type": "live.error", "code": code, "message": message}
+        if topic is not None:
+            fields["topic"] = topic
+        self.push(frame(**fields))
+
+    # --- Frames to the browser ------------------------------------------------------
+
+    def push_event(self, topic: str, event_id: int, text: str, framed: bytes | None) -> None:
+        """The hub hands over an event of a topic this socket follows."""
+        state = self.topics.get(topic)
+        if state is None:
+            return
+        if state.pending is not None:
+            if len(state.pending) >= conf.get("LIVE_SEND_QUEUE"):
+                return self._too_slow()
+            state.pending.append((event_id, text))
+        elif state.first_sighting(event_id):
+            self.push(text, framed)
+
+    def push(self, text: str, framed: bytes | None = None) -> None:
+        """Send a serialized frame in order, without ever waiting for this client.
+
+        Under daphne the frame (``framed``: already a WebSocket frame, built
+        once per event by the hub) is written straight to the connection.
+        Otherwise the write runs at once in an eager task, which finishes
+        without being scheduled when the server's ``send`` does not block.
+        While a write waits, or the client is not reading, frames wait in a
+        bounded queue; a socket whose queue is full is closed and catches up
+        by replay when it reconnects.
+        """
+        if self._closed:
+            return
+        if self._writing or self._paused:
+            if len(self._queue) >= conf.get("LIVE_SEND_QUEUE"):
+                return self._too_slow()
+            self._queue.append(text)
+            return
+        if self._wire is not None and self._wire.write(framed or wire.text_frame(text)):
+            return
+        self._start_writer(text)
+
+    def _start_writer(self, text: str) -> None:
+        self._writing = True
+        task = asyncio.Task(self._write(text), loop=self._loop, eager_start=True)
+        if not task.done():
+            self._writer = task  # keep a reference while it waits
+
+    async def _write(self, text: str) -> None:
+        try:
+            while True:
+                await self._send({"type": "websocket.send", "text": text})
+                if self._paused or self._closed or not self._queue:
+                    return
+                text = self._queue.popleft()
+        except Exception:
+            logger.debug("Live socket write failed", exc_info=True)
+            self._closed = True
+        finally:
+            self._writing = False
+            self._writer = None
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        while self._queue and not (self._writing or self._paused or self._closed):
+            self.push(self._queue.popleft())
+
+    def _too_slow(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.clear()
+        logger.info("Closing a live socket that fell %s frames behind", conf.get("LIVE_SEND_QUEUE"))
+        task = self._loop.create_task(
+            self._send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
+        )
+        self._writer = task

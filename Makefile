@@ -42,7 +42,7 @@ worker: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		ALLOWED_HOSTS=workspace.example.com EMAIL_URL=smtp+tls://mail.example.com:587 \
 		$(PY) manage.py check --deploy --fail-level WARNING

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from accounts import policies
+from accounts import policies, services
 from accounts.models import WEEKDAYS, Department, Role, User, validate_timezone
 
 AVATAR_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
@@ -68,17 +68,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = [
-            "full_name",
-            "job_title",
-            "avatar",
-            "timezone",
-            "work_start",
-            "work_end",
-            "work_days",
-            "email_notifications",
-            "reminder_minutes",
-        ]
+        fields = list(services.PROFILE_FIELDS)
         widgets = {
             "avatar": forms.ClearableFileInput(attrs={"accept": AVATAR_CONTENT_TYPES}),
             "work_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

@@ -25,7 +25,8 @@ from accounts.models import Department, Invitation, Notification, Role, User
 
 logger = logging.getLogger(__name__)
 
-PROFILE_FIELDS = {
+# What a person may change about themselves, in the order the profile form shows it.
+PROFILE_FIELDS = (
     "full_name",
     "job_title",
     "avatar",
@@ -35,7 +36,7 @@ PROFILE_FIELDS = {
     "work_days",
     "email_notifications",
     "reminder_minutes",
-}
+)
 
 
 def hash_token(token: str) -> str:
@@ -94,14 +95,22 @@ def invite(*, actor: User, email: str, department: Department, role: str, full_n
     return invitation, token
 
 
-def resend_invitation(*, actor: User, invitation: Invitation) -> str:
-    """Give a pending or expired invitation a new link and a new expiry; the old link dies."""
+def _lock_invitation(actor: User, invitation: Invitation) -> Invitation:
+    """Check the actor may manage the invitation; return it locked.
+
+    Precondition: an open transaction (the lock lasts until it ends).
+    """
     _require(
         policies.can_invite_into(actor, invitation.department, invitation.role),
         "You cannot manage this invitation.",
     )
+    return Invitation.objects.select_for_update().get(pk=invitation.pk)
+
+
+def resend_invitation(*, actor: User, invitation: Invitation) -> str:
+    """Give a pending or expired invitation a new link and a new expiry; the old link dies."""
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        invitation = _lock_invitation(actor, invitation)
         if invitation.status in (Invitation.Status.ACCEPTED, Invitation.Status.REVOKED):
             raise ValidationError(
                 f"This invitation was {invitation.get_status_display().lower()}; "
@@ -115,12 +124,8 @@ def resend_invitation(*, actor: User, invitation: Invitation) -> str:
 
 
 def revoke_invitation(*, actor: User, invitation: Invitation) -> Invitation:
-    _require(
-        policies.can_invite_into(actor, invitation.department, invitation.role),
-        "You cannot manage this invitation.",
-    )
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        invitation = _lock_invitation(actor, invitation)
         if invitation.status == Invitation.Status.ACCEPTED:
             raise ValidationError("This invitation was already accepted; it cannot be revoked.")
         if invitation.revoked_at is None:
@@ -227,7 +232,7 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
 
 def update_profile(*, actor: User, person: User, changes: dict) -> User:
     _require(policies.can_edit_profile(actor, person), "You cannot edit this profile.")
-    unknown = set(changes) - PROFILE_FIELDS
+    unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
     with transaction.atomic():

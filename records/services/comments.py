@@ -1,0 +1,183 @@
+"""Threaded comments on clients, deals and tickets; @mentions notify people."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import notify
+from records import events, policies
+from records.models import (
+    Comment,
+    TimelineEntry,
+)
+from records.services.base import (
+    _audit,
+    _check_body,
+    _lock,
+    _record_name,
+    _require,
+    _target_name,
+    _timeline,
+    _topics,
+)
+from workspace.text import render_markdown
+
+MENTION_RE = re.compile(r"(?<![\w@])@([\w][\w.+'-]*(?:[ \t]+[\w][\w.'-]*){0,3})")
+
+# --- Comments ------------------------------------------------------------------
+
+
+def resolve_mentions(body: str) -> list[User]:
+    """Active people named in ``body`` as ``@Full Name`` or ``@email-localpart``.
+
+    For each ``@`` the longest matching name wins (``@Ana Lopez`` over ``@Ana``).
+    """
+    candidates: list[list[str]] = []
+    for match in MENTION_RE.finditer(body):
+        words = match.group(1).split()
+        phrases = [" ".join(words[:n]).rstrip(".,;:!?'") for n in range(len(words), 0, -1)]
+        candidates.append([phrase for phrase in phrases if phrase])
+    if not candidates:
+        return []
+    query = Q()
+    for phrases in candidates:
+        for phrase in phrases:
+            query |= Q(full_name__iexact=phrase)
+            if " " not in phrase:
+                query |= Q(email__istartswith=f"{phrase}@")
+    people = list(User.objects.filter(query, is_active=True))
+    found: dict[int, User] = {}
+    for phrases in candidates:
+        for phrase in phrases:  # longest first
+            lowered = phrase.lower()
+            person = next(
+                (
+                    p
+                    for p in people
+                    if p.full_name.lower() == lowered
+                    or (" " not in phrase and p.email.lower().split("@")[0] == lowered)
+                ),
+                None,
+            )
+            if person:
+                found.setdefault(person.pk, person)
+                break
+    return list(found.values())
+
+
+def comment_link(comment: Comment) -> str:
+    """A path to the comment on its record's page (the views keep these paths)."""
+    name = _target_name(comment.target)
+    return f"/{name}s/{comment.target.pk}/#comment-{comment.pk}"
+
+
+def _notify_mentions(actor, comment: Comment, people) -> None:
+    where = _record_name(comment.target)
+    for person in people:
+        notify(
+            recipient=person,
+            actor=actor,
+            kind="mention",
+            text=f"{actor} mentioned you on {where}.",
+            link=comment_link(comment),
+        )
+
+
+def post_comment(*, actor: User, target, body: str, parent: Comment | None = None) -> Comment:
+    """Comment on a client, deal or ticket (a reply when ``parent`` is given).
+
+    Markdown is rendered and sanitized once, here; mentioned people are notified.
+    """
+    name = _target_name(target)
+    _require(policies.can_comment(actor, target), "You cannot comment here.")
+    body = _check_body(body)
+    with transaction.atomic():
+        target = _lock(target)
+        if parent is not None:
+            parent = _lock(parent)
+            if parent.is_deleted:
+                raise ValidationError({"parent": "That comment was deleted; reply to the thread."})
+        comment = Comment(
+            author=actor,
+            parent=parent,
+            body=body,
+            body_html=render_markdown(body),
+            **{name: target},
+        )
+        comment.full_clean()
+        comment.save()
+        mentioned = resolve_mentions(body)
+        comment.mentions.set(mentioned)
+        entry = _timeline(
+            actor=actor,
+            client_id=comment.target_client_id,
+            kind=TimelineEntry.Kind.COMMENT,
+            summary=f"{actor} commented on {_record_name(target)}",
+            obj=comment,
+        )
+        events.publish(
+            _topics(comment),
+            "comment.posted",
+            {
+                "id": comment.pk,
+                "target": name,
+                "target_id": target.pk,
+                "parent": parent.pk if parent else None,
+                "author": actor.pk,
+                "timeline": entry.pk,
+            },
+        )
+        _notify_mentions(actor, comment, mentioned)
+    return comment
+
+
+def edit_comment(*, actor: User, comment: Comment, body: str) -> Comment:
+    """Change a comment's text (marked edited; the old text is kept in the audit)."""
+    body = _check_body(body)
+    with transaction.atomic():
+        comment = _lock(comment)
+        _require(policies.can_edit_comment(actor, comment), "Only its author can edit a comment.")
+        old = comment.body
+        if old == body:
+            return comment
+        before = set(comment.mentions.values_list("pk", flat=True))
+        comment.body = body
+        comment.body_html = render_markdown(body)
+        comment.edited_at = timezone.now()
+        comment.full_clean()
+        comment.save()
+        mentioned = resolve_mentions(body)
+        comment.mentions.set(mentioned)
+        _audit(actor=actor, obj=comment, field="body", old=old, new=body)
+        events.publish(
+            _topics(comment),
+            "comment.edited",
+            {"id": comment.pk, "author": comment.author_id, "actor": actor.pk},
+        )
+        _notify_mentions(actor, comment, [p for p in mentioned if p.pk not in before])
+    return comment
+
+
+def delete_comment(*, actor: User, comment: Comment) -> Comment:
+    """Soft-delete a comment: shown as deleted, replies and history kept."""
+    with transaction.atomic():
+        comment = _lock(comment)
+        _require(
+            policies.can_delete_comment(actor, comment),
+            "Only its author or an admin can delete a comment.",
+        )
+        if comment.is_deleted:
+            return comment
+        comment.deleted_at = timezone.now()
+        comment.save(update_fields=["deleted_at"])
+        _audit(actor=actor, obj=comment, field="deleted_at", old=None, new=comment.deleted_at)
+        events.publish(
+            _topics(comment),
+            "comment.deleted",
+            {"id": comment.pk, "author": comment.author_id, "actor": actor.pk},
+        )
+    return comment

@@ -1,17 +1,26 @@
 """The live topics records publishes (DESIGN §4).
 
-``client.<id>``, ``deal.<id>``, ``ticket.<id>`` and ``pipeline.<id>`` are seen
-by all staff (records are shared); the policies live in records/policies.py.
-Fragments (``html``) come with the views; services publish payloads now.
+* ``client.<id>``, ``deal.<id>``, ``ticket.<id>``: a record's page (the client
+  page also shows its timeline, contacts, deals and tickets);
+* ``pipeline.<id>``: a kanban board;
+* ``list.clients``, ``list.contacts``, ``list.deals``, ``list.tickets``: the
+  list pages (rows changed or added by others).
+
+All are seen by all staff (records are shared); the policies live in
+records/policies.py. Each event carries one fragment for all its topics,
+rendered once by records/fragments.
 """
 
-from records import policies
+from records import fragments, policies
 from workspace import live
+
+LISTS = ("clients", "contacts", "deals", "tickets")
 
 live.register_topic("client", policies.can_follow_client)
 live.register_topic("deal", policies.can_follow_deal)
 live.register_topic("ticket", policies.can_follow_ticket)
 live.register_topic("pipeline", policies.can_follow_pipeline)
+live.register_topic("list", policies.can_follow_list)
 
 
 def client_topic(client_id: int) -> str:
@@ -30,6 +39,13 @@ def pipeline_topic(pipeline_id: int) -> str:
     return f"pipeline.{pipeline_id}"
 
 
+def list_topic(name: str) -> str:
+    if name not in LISTS:
+        raise ValueError(f"{name!r} is not one of the lists {LISTS}.")
+    return f"list.{name}"
+
+
 def publish(topics, kind: str, payload: dict) -> list:
-    """Publish one event on each topic (in order, no duplicates); returns the Events."""
-    return [live.publish(topic, kind, payload) for topic in dict.fromkeys(topics)]
+    """Publish one event on each topic (in order, no duplicates), sharing one fragment."""
+    html = fragments.render(kind, payload)
+    return [live.publish(topic, kind, payload, html=html) for topic in dict.fromkeys(topics)]

@@ -276,6 +276,15 @@ class Client(models.Model):
     source = models.CharField(max_length=20, choices=Source, default=Source.OTHER)
     custom_values = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     archived = models.BooleanField(default=False)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+        editable=False,
+        help_text="Set when this client was merged into another; its links lead there.",
+    )
     created_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
@@ -689,6 +698,7 @@ class TimelineEntry(models.Model):
         CONTACT = "contact", "Contact"
         DEAL = "deal", "Deal"
         TICKET = "ticket", "Ticket"
+        MERGE = "merge", "Merge"
 
     ACTIVITIES = (Kind.CALL, Kind.MEETING, Kind.EMAIL, Kind.NOTE)
 
@@ -746,3 +756,35 @@ class FieldChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_display} → {self.new_display}"
+
+
+# --- Lists ---------------------------------------------------------------------
+
+
+class SavedView(models.Model):
+    """A person's named filter of a list page ("my open tickets", "sales leads this month")."""
+
+    class List(models.TextChoices):
+        CLIENTS = "clients", "Clients"
+        CONTACTS = "contacts", "Contacts"
+        DEALS = "deals", "Deals"
+        TICKETS = "tickets", "Tickets"
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_views")
+    list = models.CharField(max_length=10, choices=List)
+    name = models.CharField(max_length=80)
+    query = models.CharField(
+        max_length=1000, blank=True, help_text="The list's query string: filters, search, sort."
+    )
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["list", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "list", "name"], name="savedview_unique_name_per_list"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

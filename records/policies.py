@@ -224,3 +224,9 @@ can_follow_client = _topic_policy(Client)
 can_follow_deal = _topic_policy(Deal)
 can_follow_ticket = _topic_policy(Ticket)
 can_follow_pipeline = _topic_policy(Pipeline)
+
+
+def can_follow_list(user, key: str) -> bool:
+    from records.events import LISTS
+
+    return key in LISTS and can_view(user)

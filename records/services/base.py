@@ -73,25 +73,30 @@ def _client_id(obj) -> int:
 
 
 def _topics(obj) -> list[str]:
-    """The topics a change of ``obj`` concerns: its own page, its board, its client's page."""
+    """The topics a change of ``obj`` concerns: its page, its list or board, its client's page."""
     match obj:
         case Client():
-            return [events.client_topic(obj.pk)]
+            return [events.client_topic(obj.pk), events.list_topic("clients")]
         case Deal():
             return [
                 events.deal_topic(obj.pk),
                 events.pipeline_topic(obj.pipeline_id),
+                events.list_topic("deals"),
                 events.client_topic(obj.client_id),
             ]
         case Ticket():
-            return [events.ticket_topic(obj.pk), events.client_topic(obj.client_id)]
+            return [
+                events.ticket_topic(obj.pk),
+                events.list_topic("tickets"),
+                events.client_topic(obj.client_id),
+            ]
         case Comment() if obj.client_id:
             return [events.client_topic(obj.client_id)]
         case Comment() if obj.deal_id:
             return [events.deal_topic(obj.deal_id), events.client_topic(obj.target_client_id)]
         case Comment():
             return [events.ticket_topic(obj.ticket_id), events.client_topic(obj.target_client_id)]
-    return [events.client_topic(obj.client_id)]  # contacts
+    return [events.client_topic(obj.client_id), events.list_topic("contacts")]  # contacts
 
 
 # --- Values: normalize, compare, show ------------------------------------------

@@ -20,6 +20,7 @@ from records.services.base import (
     _normalize,
     _require,
     _timeline,
+    _topics,
 )
 from workspace.text import render_markdown
 
@@ -88,7 +89,7 @@ def create_client(
             summary=f"{actor} added {client}",
         )
         events.publish(
-            [events.client_topic(client.pk)],
+            _topics(client),
             "client.created",
             {"id": client.pk, "actor": actor.pk, "timeline": entry.pk},
         )
@@ -114,7 +115,7 @@ def archive_client(*, actor: User, client: Client, archived: bool = True) -> Cli
             data={"model": "client", "id": client.pk, "change": change.pk},
         )
         events.publish(
-            [events.client_topic(client.pk)],
+            _topics(client),
             "client.archived" if archived else "client.restored",
             {"id": client.pk, "actor": actor.pk, "timeline": entry.pk},
         )
@@ -157,7 +158,7 @@ def create_contact(
             data={"contact": contact.pk},
         )
         events.publish(
-            [events.client_topic(client.pk)],
+            _topics(contact),
             "contact.created",
             {"id": contact.pk, "client": client.pk, "actor": actor.pk, "timeline": entry.pk},
         )

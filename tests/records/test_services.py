@@ -40,7 +40,7 @@ def topics(events) -> list[str]:
 
 
 def test_create_client_records_timeline_and_publishes(member, sales):
-    with capture_events(1) as events:
+    with capture_events(2) as events:
         client = services.create_client(
             actor=member,
             name="  Umbrella   Corp ",
@@ -57,7 +57,7 @@ def test_create_client_records_timeline_and_publishes(member, sales):
     entry = TimelineEntry.objects.get(client=client)
     assert entry.kind == TimelineEntry.Kind.CREATED
     assert entry.actor == member
-    assert events[0].topic == f"client.{client.pk}"
+    assert topics(events) == [f"client.{client.pk}", "list.clients"]
     assert events[0].kind == "client.created"
     assert events[0].payload["timeline"] == entry.pk
 
@@ -196,7 +196,7 @@ def test_update_custom_field_conflicts_per_key(member, sales_manager, custom_fie
 
 
 def test_update_field_saves_audits_and_publishes(member, acme):
-    with capture_events(1) as events:
+    with capture_events(2) as events:
         client = services.update_field(
             actor=member, obj=acme, field="phone", value=" +1 555 0100 ", seen_value=""
         )
@@ -214,6 +214,7 @@ def test_update_field_saves_audits_and_publishes(member, acme):
     assert "changed Phone from empty to “+1 555 0100”" in entry.summary
     event = events[0]
     assert (event.topic, event.kind) == (f"client.{acme.pk}", "client.updated")
+    assert topics(events) == [f"client.{acme.pk}", "list.clients"]
     assert event.payload["field"] == "phone"
     assert event.payload["value"] == "+1 555 0100"
     assert event.payload["change"] == change.pk
@@ -312,7 +313,7 @@ def test_owner_must_be_an_active_person(sales_manager, acme, sales):
 
 
 def test_update_contact_field_publishes_on_the_client_topic(member, acme, contact):
-    with capture_events(1) as events:
+    with capture_events(2) as events:
         services.update_field(
             actor=member,
             obj=contact,
@@ -340,7 +341,7 @@ def test_invalid_contact_email_or_phone_is_refused(member, acme, contact):
 
 
 def test_create_contact(member, acme):
-    with capture_events(1) as events:
+    with capture_events(2) as events:
         contact = services.create_contact(
             actor=member,
             client=acme,
@@ -378,14 +379,14 @@ def test_create_contact_needs_edit_rights(support_member, acme):
 
 
 def test_archive_and_restore(member, acme):
-    with capture_events(1) as events:
+    with capture_events(2) as events:
         services.archive_client(actor=member, client=acme)
     acme.refresh_from_db()
     assert acme.archived
     assert events[0].kind == "client.archived"
     with capture_events(0):
         services.archive_client(actor=member, client=acme)  # already archived: no-op
-    with capture_events(1) as events:
+    with capture_events(2) as events:
         services.archive_client(actor=member, client=acme, archived=False)
     assert events[0].kind == "client.restored"
     assert FieldChange.objects.filter(field="archived").count() == 2
@@ -401,7 +402,7 @@ def test_archive_needs_ownership(acme, sales):
 
 
 def test_create_deal_starts_in_the_first_open_stage(member, acme, pipeline, stages):
-    with capture_events(3) as events:
+    with capture_events(4) as events:
         deal = services.create_deal(
             actor=member, client=acme, title="Big one", amount="1234.50", currency="usd"
         )
@@ -414,6 +415,7 @@ def test_create_deal_starts_in_the_first_open_stage(member, acme, pipeline, stag
         f"deal.{deal.pk}",
         f"pipeline.{pipeline.pk}",
         f"client.{acme.pk}",
+        "list.deals",
     }
     assert {event.kind for event in events} == {"deal.created"}
     assert TimelineEntry.objects.filter(deal=deal, kind="deal").exists()
@@ -454,7 +456,7 @@ def test_update_deal_amount_conflict_and_rights(member, sales_manager, deal, sal
         services.update_field(
             actor=colleague, obj=deal, field="amount", value="5", seen_value="1000"
         )
-    with capture_events(3) as events:
+    with capture_events(4) as events:
         services.update_field(
             actor=sales_manager, obj=deal, field="amount", value="2500", seen_value="1000.00"
         )
@@ -476,7 +478,7 @@ def test_update_deal_amount_conflict_and_rights(member, sales_manager, deal, sal
 
 
 def test_move_deal_between_stages(member, deal, stages, pipeline):
-    with capture_events(3) as events:
+    with capture_events(4) as events:
         moved = services.move_deal(actor=member, deal=deal, stage=stages["Proposal"].pk)
     assert moved.stage == stages["Proposal"]
     assert moved.status == Deal.Status.OPEN
@@ -516,7 +518,7 @@ def test_losing_a_deal_requires_a_reason(member, deal, stages, price):
         services.lose_deal(actor=member, deal=deal, loss_reason=999999)
     deal.refresh_from_db()
     assert deal.status == Deal.Status.OPEN
-    with capture_events(3) as events:
+    with capture_events(4) as events:
         lost = services.lose_deal(
             actor=member, deal=deal, loss_reason=price, loss_note="  Too dear  "
         )
@@ -529,7 +531,7 @@ def test_losing_a_deal_requires_a_reason(member, deal, stages, price):
 
 
 def test_win_then_reopen_a_deal(member, deal, stages):
-    with capture_events(3) as events:
+    with capture_events(4) as events:
         won = services.win_deal(actor=member, deal=deal)
     assert won.status == Deal.Status.WON
     assert won.closed_at is not None
@@ -541,7 +543,7 @@ def test_win_then_reopen_a_deal(member, deal, stages):
 
 
 def test_move_within_a_stage_changes_position_only(member, deal, stages):
-    with capture_events(3) as events:
+    with capture_events(4) as events:
         moved = services.move_deal(actor=member, deal=deal, stage=deal.stage, position=7)
     assert moved.position == 7
     assert events[0].payload["position"] == 7
@@ -584,13 +586,13 @@ def test_changing_priority_recomputes_the_sla(support_member, ticket):
 
 
 def test_create_ticket_publishes_and_logs(support_member, acme, contact):
-    with capture_events(2) as events:
+    with capture_events(3) as events:
         ticket = services.create_ticket(
             actor=support_member, client=acme, subject=" Broken ", contact=contact, channel="chat"
         )
     assert ticket.subject == "Broken"
     assert ticket.status == Ticket.Status.NEW
-    assert set(topics(events)) == {f"ticket.{ticket.pk}", f"client.{acme.pk}"}
+    assert set(topics(events)) == {f"ticket.{ticket.pk}", "list.tickets", f"client.{acme.pk}"}
     assert {event.kind for event in events} == {"ticket.created"}
     assert TimelineEntry.objects.filter(ticket=ticket, kind="ticket").exists()
 
@@ -608,7 +610,7 @@ def test_create_ticket_refuses_bad_input(support_member, acme, member):
 
 
 def test_ticket_status_timestamps(support_member, ticket):
-    with capture_events(2) as events:
+    with capture_events(3) as events:
         ticket = services.set_ticket_status(actor=support_member, ticket=ticket, status="open")
     assert {event.kind for event in events} == {"ticket.status"}
     first_response = ticket.first_response_at
@@ -640,7 +642,7 @@ def test_rating_only_when_solved(support_member, ticket):
     for bad in (0, 6, "great", None, True):
         with pytest.raises(ValidationError, match="whole number from 1 to 5"):
             services.rate_ticket(actor=support_member, ticket=ticket, satisfaction=bad)
-    with capture_events(2) as events:
+    with capture_events(3) as events:
         ticket = services.rate_ticket(actor=support_member, ticket=ticket, satisfaction="4")
     assert ticket.satisfaction == 4
     assert {event.kind for event in events} == {"ticket.rated"}

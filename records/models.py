@@ -294,7 +294,12 @@ class Client(models.Model):
     class Meta:
         ordering = ["name", "pk"]
         indexes = [
-            models.Index(fields=["lifecycle", "-updated_at"], name="client_lifecycle_updated"),
+            # The client list: live clients of a lifecycle, last changed first (bench/pages.py).
+            models.Index(
+                fields=["lifecycle", "-updated_at", "-id"],
+                condition=Q(archived=False, merged_into__isnull=True),
+                name="client_live_lifecycle",
+            ),
             models.Index(fields=["owner", "-updated_at"], name="client_owner_updated"),
             models.Index(fields=["archived", "-updated_at"], name="client_archived_updated"),
             models.Index(fields=["name"], name="client_name"),

@@ -12,9 +12,9 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("Home", "house", "home"),
-    NavItem("Clients", "building", None),
-    NavItem("Pipeline", "kanban", None),
-    NavItem("Tickets", "life-preserver", None),
+    NavItem("Clients", "building", "records:client_list"),
+    NavItem("Pipeline", "kanban", "records:board"),
+    NavItem("Tickets", "life-preserver", "records:ticket_list"),
     NavItem("Chat", "chat-dots", None),
     NavItem("Tasks", "check2-square", None),
     NavItem("Calendar", "calendar3", None),

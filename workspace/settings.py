@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    "workspace.live.middleware.live_events",
 ]
 
 ROOT_URLCONF = "workspace.urls"

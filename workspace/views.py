@@ -1,12 +1,15 @@
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
 from accounts import policies, selectors
+from records.selectors.home import my_work
+from records.selectors.search import MAX_QUERY_LENGTH as MAX_SEARCH_LENGTH
+from records.selectors.search import PER_GROUP as SEARCH_PER_GROUP
+from records.selectors.search import search_everything
 
-SEARCH_RESULTS_PER_PAGE = 20
+SEARCH_MENU_PER_GROUP = 4
 
 
 def home(request):
@@ -22,17 +25,30 @@ def home(request):
         .filter(departments__in=user.departments.all())
         .exclude(pk=user.pk)
         .distinct()[:8],
+        "my_work": my_work(user),
     }
     return render(request, "workspace/home.html", context)
 
 
 def search(request):
-    query = request.GET.get("q", "").strip()
-    people = selectors.people_matching(query) if query else selectors.people_matching("").none()
-    page = Paginator(people.order_by("full_name"), SEARCH_RESULTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "workspace/search.html", {"query": query, "page": page})
+    """Global search, grouped by kind. As the person types, htmx asks for the results
+    region alone (the search page's box) or a short dropdown (the top bar's box)."""
+    query = " ".join(request.GET.get("q", "").split())[:MAX_SEARCH_LENGTH]
+    in_menu = request.htmx and request.htmx.target == "topbar-search-results"
+    limit = SEARCH_MENU_PER_GROUP if in_menu else SEARCH_PER_GROUP
+    groups = search_everything(query, limit=limit) if query else []
+    context = {
+        "query": query,
+        "groups": groups,
+        "results": {group.name: group for group in groups},
+        "total": sum(len(group) for group in groups),
+        "more": any(group.has_more for group in groups),
+    }
+    if in_menu:
+        return render(request, "workspace/search.html#search-menu", context)
+    if request.htmx and request.htmx.target == "search-results":
+        return render(request, "workspace/search.html#search-results", context)
+    return render(request, "workspace/search.html", context)
 
 
 @login_not_required

@@ -22,9 +22,18 @@ from records.services.comments import (
     post_comment,
     resolve_mentions,
 )
-from records.services.deals import create_deal, default_pipeline, lose_deal, move_deal, win_deal
+from records.services.deals import (
+    create_deal,
+    default_pipeline,
+    delete_deal,
+    lose_deal,
+    move_deal,
+    win_deal,
+)
 from records.services.fields import EDITABLE_FIELDS, update_field
+from records.services.merge import merge_clients
 from records.services.tickets import create_ticket, rate_ticket, set_ticket_status
+from records.services.views import delete_view, save_view
 
 __all__ = [
     "EDITABLE_FIELDS",
@@ -37,14 +46,18 @@ __all__ = [
     "create_ticket",
     "default_pipeline",
     "delete_comment",
+    "delete_deal",
+    "delete_view",
     "edit_comment",
     "last_change",
     "log_activity",
     "lose_deal",
+    "merge_clients",
     "move_deal",
     "post_comment",
     "rate_ticket",
     "resolve_mentions",
+    "save_view",
     "set_ticket_status",
     "update_field",
     "win_deal",

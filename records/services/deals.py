@@ -1,4 +1,4 @@
-"""Deals on pipelines: open, move between stages, win, lose."""
+"""Deals on pipelines: open, move between stages, win, lose, delete."""
 
 from decimal import Decimal
 
@@ -216,3 +216,28 @@ def lose_deal(*, actor: User, deal: Deal, loss_reason, loss_note: str = "") -> D
     return move_deal(
         actor=actor, deal=deal, stage=stage, loss_reason=loss_reason, loss_note=loss_note
     )
+
+
+def delete_deal(*, actor: User, deal: Deal) -> None:
+    """Delete a deal (an entry opened in error, a duplicate); boards drop its card.
+
+    The client's timeline keeps a line saying who deleted which deal; the
+    deal's own history (comments, stage moves) goes with it. Someone moving
+    the deal afterwards gets "This deal was deleted by someone else".
+    """
+    with transaction.atomic():
+        deal = _lock(deal)
+        _require(
+            policies.can_manage_deal(actor, deal),
+            "Only the deal's owner, the department's managers and admins can delete it.",
+        )
+        topics = _topics(deal)
+        payload = {"id": deal.pk, "stage": deal.stage_id, "owner": deal.owner_id, "actor": actor.pk}
+        entry = _timeline(
+            actor=actor,
+            client_id=deal.client_id,
+            kind=TimelineEntry.Kind.DEAL,
+            summary=f"{actor} deleted deal {deal} ({deal.amount} {deal.currency})",
+        )
+        deal.delete()
+        events.publish(topics, "deal.deleted", payload | {"timeline": entry.pk})

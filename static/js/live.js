@@ -186,6 +186,16 @@
     if (eventId) el.dataset.liveId = eventId;
     if (window.htmx) htmx.process(el); // its hx-* attributes work; htmx.onLoad decorates
     decorate(el);
+    redirectIfAsked(el);
+  }
+
+  // An event can send the tab elsewhere (e.g. "this client was merged into X"):
+  // a swapped-in element with data-live-redirect="/same/origin/path" shows its
+  // message for a moment, then the tab goes there.
+  function redirectIfAsked(el) {
+    const url = el.dataset.liveRedirect;
+    if (!url || !url.startsWith("/") || url.startsWith("//")) return;
+    setTimeout(() => location.assign(url), 1500);
   }
 
   // htmx responses that carry a live event's fragment (X-Live-Event) go

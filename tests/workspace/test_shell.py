@@ -6,9 +6,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.models import User
+from records import services
+from records.models import Ticket
 from tests.factories import PASSWORD, UserFactory, invite
 
 LOGIN = reverse("account_login")
@@ -132,8 +135,9 @@ def test_the_shell_has_sidebar_search_bell_and_user_menu(client, member):
     for label in ("Clients", "Pipeline", "Tickets", "Chat", "Tasks", "Calendar", "Reports"):
         assert f"<span>{label}</span>" in text
     # Sections not built yet are greyed out, not links.
-    assert text.count('class="nav-item disabled"') == 7
-    assert f'href="{reverse("team")}"' in text
+    assert text.count('class="nav-item disabled"') == 4
+    for built in ("team", "records:client_list", "records:board", "records:ticket_list"):
+        assert f'href="{reverse(built)}"' in text
     assert f'action="{reverse("search")}"' in text
     assert 'id="notification-bell"' in text
     assert escape(member.full_name) in text
@@ -147,6 +151,19 @@ def test_the_home_page_greets_in_the_persons_timezone(client, member, support_me
     assert f"Good to see you, {member.get_short_name()}" in response.text
     assert "Europe/Berlin" in response.text
     assert response.context["pending_invitations"] is None  # members don't invite
+
+
+def test_the_home_page_counts_your_work(client, member, support_member, sales):
+    mine = services.create_client(actor=member, name="Mine Ltd")
+    services.create_deal(actor=member, client=mine, title="Upsell", amount=100)
+    ticket = services.create_ticket(actor=support_member, client=mine, subject="Broken")
+    Ticket.objects.filter(pk=ticket.pk).update(assignee=member, sla_due=timezone.now())
+    client.force_login(member)
+    work = client.get(reverse("home")).context["my_work"]
+    assert work == {"clients": 1, "deals": 1, "tickets": 1, "breached": 1}
+    services.set_ticket_status(actor=support_member, ticket=ticket, status="solved")
+    work = client.get(reverse("home")).context["my_work"]
+    assert (work["tickets"], work["breached"]) == (0, 0)
 
 
 def assert_strict_csp(response):
@@ -187,19 +204,19 @@ def test_search_finds_people_by_name_and_email(client, member):
     client.force_login(member)
 
     by_name = client.get(reverse("search"), {"q": "quinlan"})
-    assert list(by_name.context["page"]) == [zed]
+    assert by_name.context["results"]["people"].items == [zed]
     assert "1 result for “quinlan”" in by_name.text
     assert reverse("person", args=[zed.pk]) in by_name.text
 
     by_email = client.get(reverse("search"), {"q": "northwind"})
-    assert list(by_email.context["page"]) == [zed]
+    assert by_email.context["results"]["people"].items == [zed]
 
     two_words = client.get(reverse("search"), {"q": "zed zq@"})
-    assert list(two_words.context["page"]) == [zed]
+    assert two_words.context["results"]["people"].items == [zed]
 
     nothing = client.get(reverse("search"), {"q": "nobody-by-this-name"})
-    assert list(nothing.context["page"]) == []
-    assert "Nobody matches" in nothing.text
+    assert nothing.context["results"]["people"].items == []
+    assert "Nothing matches" in nothing.text
 
     empty = client.get(reverse("search"))
     assert "Type in the search box" in empty.text
@@ -221,7 +238,7 @@ def test_search_uses_a_fixed_number_of_queries(client, member):
         UserFactory(full_name=f"Findable Person {number}")
     many = queries()
     assert many == few
-    assert many <= 6
+    assert many <= 9  # one query per kind of result: clients, contacts, deals, tickets, people
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ happen.
 """
 
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -15,6 +17,25 @@ from django.db import transaction
 from workspace.live import layer
 from workspace.live.models import Event
 from workspace.live.policies import KIND_RE, check_topic
+
+# The events published in the current request (see ``recording``), or None.
+_recorded: ContextVar[list | None] = ContextVar("live_recorded", default=None)
+
+
+@contextmanager
+def recording():
+    """Collect the events published inside the block (a list, in order).
+
+    A view answering an htmx write with the fragment the write published uses
+    this (through workspace.live.middleware) instead of searching the log,
+    where another person's concurrent event could be mistaken for its own.
+    """
+    published = []
+    token = _recorded.set(published)
+    try:
+        yield published
+    finally:
+        _recorded.reset(token)
 
 
 def publish(topic: str, kind: str, payload: dict | None = None, html: str | None = None) -> Event:
@@ -25,6 +46,8 @@ def publish(topic: str, kind: str, payload: dict | None = None, html: str | None
     json.dumps(event.payload, cls=DjangoJSONEncoder)  # fail in the service, not on commit
     event.save()
     transaction.on_commit(partial(deliver, event), robust=True)
+    if (recorded := _recorded.get()) is not None:
+        recorded.append(event)
     return event
 
 

@@ -1,6 +1,12 @@
-"""Load a realistic demo company. Safe to run again: nothing is duplicated."""
+"""Load a realistic demo company. Safe to run again: nothing is duplicated.
+
+People and departments first, then the client book (records/demo.py). With
+``--scale N`` it also adds N generated clients for benchmarks (every run adds
+N more: that part is deliberately not idempotent).
+"""
 
 from datetime import time
+from time import perf_counter
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -8,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Department, Role, User
+from records import demo
 
 DEMO_PASSWORD = "workspace-demo"  # noqa: S105 - printed for the demo; refused in production
 DEMO_DOMAIN = "northwind.example"
@@ -57,7 +64,7 @@ def demo_email(full_name: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Load the demo company (departments and people). Idempotent."
+    help = "Load the demo company (departments, people, client book). Idempotent."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -65,8 +72,16 @@ class Command(BaseCommand):
             action="store_true",
             help="Run even with DEBUG off (demo accounts have a published password).",
         )
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also add N generated clients (3 contacts, 3 timeline entries each), "
+            "~2,000 open deals and N/10 tickets, for benchmarks.",
+        )
 
-    def handle(self, *args, allow_production=False, **options):
+    def handle(self, *args, allow_production=False, scale=0, **options):
         if not settings.DEBUG and not allow_production:
             raise CommandError(
                 "seed_demo creates accounts with a published password, so it only runs with "
@@ -79,7 +94,24 @@ class Command(BaseCommand):
             f"Demo data ready: {len(departments)} departments, {len(PEOPLE)} people "
             f"({created} new)."
         )
+        self.seed_book()
+        if scale > 0:
+            self.seed_scale(scale)
         self.stdout.write(f"Sign in as {demo_email(PEOPLE[0][0])} with password {DEMO_PASSWORD}")
+
+    def seed_book(self) -> None:
+        started = perf_counter()
+        made = demo.seed_book()
+        if made:
+            self.stdout.write(f"Client book: {describe(made)} in {perf_counter() - started:.1f} s.")
+        else:
+            self.stdout.write("Client book already there.")
+
+    def seed_scale(self, count: int) -> None:
+        self.stdout.write(f"Generating {count:,} clients …")
+        made = demo.seed_scale(count, report=self.stdout.write)
+        seconds = made.pop("seconds")
+        self.stdout.write(f"Scale: {describe(made)} in {seconds:.1f} s.")
 
     def seed_departments(self) -> dict[str, Department]:
         departments = {}
@@ -110,3 +142,7 @@ class Command(BaseCommand):
             EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
         user.departments.add(*(departments[slug] for slug in slugs))
         return created
+
+
+def describe(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count:,} {name}" for name, count in counts.items())

@@ -1,0 +1,13 @@
+"""Live timelines: every event that wrote a timeline entry puts it at the top of its
+client's timeline, drawn by the client page's own ``entry`` partial."""
+
+from records.fragments import EVERY_KIND, fragment, renders
+from records.selectors.client_page import timeline_entry
+
+
+@renders(EVERY_KIND)
+def new_entry(kind: str, payload: dict) -> str:
+    entry = timeline_entry(payload["timeline"]) if payload.get("timeline") else None
+    if entry is None:
+        return ""
+    return fragment("records/client_detail.html#entry-oob", {"entry": entry})

@@ -1,0 +1,148 @@
+"""The deal page, opening a deal, and closing one (win, lose) or deleting it."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_POST
+
+from records import events, policies, services
+from records.deal_forms import DealForm, LoseForm
+from records.selectors import deals as selectors
+from records.views.live_reply import live_reply
+from workspace.forms import call_service
+
+
+def deal_detail(request, pk):
+    deal = policies.access_deal(request.user, pk)
+    context = {
+        "deal": deal,
+        "stages": selectors.stages_of(deal.pipeline_id),
+        "history": selectors.stage_history(deal),
+        "can_edit": policies.can_edit_deal(request.user, deal),
+        "can_manage": policies.can_manage_deal(request.user, deal),
+        "deal_topic": events.deal_topic(deal.pk),
+    }
+    return render(request, "records/deal_detail.html", context)
+
+
+def deal_new(request):
+    client = None
+    if request.GET.get("client"):
+        client = policies.access_client(request.user, request.GET["client"])
+    if request.GET.get("pipeline"):
+        pipeline = policies.access_pipeline(request.user, request.GET["pipeline"])
+    else:
+        pipeline = default_pipeline_or_404()
+    form = DealForm(request.POST or None, pipeline=pipeline, client=client)
+    if request.method == "POST" and form.is_valid():
+        create = _refusal_as_error(
+            lambda: services.create_deal(actor=request.user, pipeline=pipeline, **form.cleaned_data)
+        )
+        deal = call_service(form, create)
+        if deal:
+            messages.success(request, f"Deal “{deal}” opened.")
+            return redirect("records:deal_detail", pk=deal.pk)
+    return render(
+        request, "records/deal_form.html", {"form": form, "client": client, "pipeline": pipeline}
+    )
+
+
+def default_pipeline_or_404():
+    try:
+        return services.default_pipeline()
+    except ValidationError as error:
+        raise Http404(error.messages[0]) from None
+
+
+def _refusal_as_error(service):
+    """``service`` with a PermissionDenied turned into a ValidationError, for a form to show."""
+
+    def run():
+        try:
+            return service()
+        except PermissionDenied as error:
+            raise ValidationError(str(error)) from None
+
+    return run
+
+
+# --- Closing and deleting ----------------------------------------------------------
+
+
+@require_POST
+def deal_win(request, pk):
+    deal = policies.access_deal(request.user, pk)
+    try:
+        deal = services.win_deal(actor=request.user, deal=deal)
+    except (PermissionDenied, ValidationError) as error:
+        status = 403 if isinstance(error, PermissionDenied) else 422
+        return refused(request, deal, reason(error), status=status)
+    return deal_reply(request, deal, trigger=CLOSED_TRIGGER)
+
+
+def deal_lose(request, pk):
+    """GET: the loss-reason form (a dialog's body for htmx); POST: lose the deal."""
+    deal = policies.access_deal(request.user, pk)
+    form = LoseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        lose = _refusal_as_error(
+            lambda: services.lose_deal(actor=request.user, deal=deal, **form.cleaned_data)
+        )
+        lost = call_service(form, lose)
+        if lost:
+            return deal_reply(request, lost, trigger=CLOSED_TRIGGER)
+    template = "records/deal_lose.html#lose-form" if request.htmx else "records/deal_lose.html"
+    return render(request, template, {"deal": deal, "form": form})
+
+
+@require_POST
+def deal_delete(request, pk):
+    deal = policies.access_deal(request.user, pk)
+    try:
+        services.delete_deal(actor=request.user, deal=deal)
+    except (PermissionDenied, ValidationError) as error:
+        messages.error(request, reason(error))
+        return redirect("records:deal_detail", pk=pk)
+    messages.success(request, f"Deal “{deal}” deleted.")
+    return redirect("records:pipeline_board", pk=deal.pipeline_id)
+
+
+# --- Answers shared with the board ---------------------------------------------------
+
+CLOSED_TRIGGER = "deal-closed"
+
+
+def reason(error) -> str:
+    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+
+
+def deal_reply(request, deal, trigger: str | None = None) -> HttpResponse:
+    """htmx and board requests get the fragment of the event the write published
+    (live.js applies it like the socket's copy); plain form posts go back to the deal page."""
+    if not request.htmx:
+        return redirect("records:deal_detail", pk=deal.pk)
+    return live_reply(request, topic=events.deal_topic(deal.pk), trigger=trigger)
+
+
+def refused(request, deal, message: str, status: int) -> HttpResponse:
+    """A refused write: a readable reason (a 4xx for htmx and the board, a message otherwise)."""
+    if not request.htmx:
+        messages.error(request, message)
+        return redirect("records:deal_detail", pk=deal.pk)
+    return reason_response(message, status)
+
+
+def reason_response(message: str, status: int) -> HttpResponse:
+    """A reason as plain text: board.js and the htmx error handler show it as a toast."""
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+urlpatterns = [
+    path("deals/new/", deal_new, name="deal_new"),
+    path("deals/<int:pk>/", deal_detail, name="deal_detail"),
+    path("deals/<int:pk>/win/", deal_win, name="deal_win"),
+    path("deals/<int:pk>/lose/", deal_lose, name="deal_lose"),
+    path("deals/<int:pk>/delete/", deal_delete, name="deal_delete"),
+]

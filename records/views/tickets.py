@@ -1,0 +1,209 @@
+"""The ticket page (status, SLA, rating, properties, comments) and opening a ticket.
+
+What every viewer sees alike (header, SLA panel, rating, history) is drawn by
+partials that records/fragments/tickets.py also renders for live events. What
+depends on the viewer (the status buttons, "Assign to me", the rating form) is
+the "controls" partial, drawn per viewer here and re-fetched by each open page
+when an event changes the ticket.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_GET, require_POST
+
+from records import events, policies, services
+from records.fragments.tickets import CONTROLS
+from records.models import Ticket
+from records.selectors import tickets as selectors
+from records.selectors.fields import editable_text
+from records.ticket_forms import TicketForm
+from records.views.live_reply import live_reply
+from workspace.forms import call_service
+
+PAGE = "records/ticket_detail.html"
+
+
+def ticket_detail(request, pk):
+    ticket = policies.access_ticket(request.user, pk)
+    context = {
+        **selectors.shared_parts(ticket),
+        **controls_context(request.user, ticket),
+        "history": selectors.history(ticket),
+        "topic": events.ticket_topic(ticket.pk),
+    }
+    return render(request, PAGE, context)
+
+
+def controls_context(user, ticket: Ticket) -> dict:
+    return {
+        "ticket": ticket,
+        "can_edit": policies.can_edit_ticket(user, ticket),
+        "viewer": user,
+        "next_statuses": next_statuses(ticket.status),
+    }
+
+
+# Status buttons by current status: (new status, label, icon, Bootstrap style).
+_OPEN = (Ticket.Status.OPEN, "Open", "envelope-open", "outline-primary")
+_PENDING = (Ticket.Status.PENDING, "Pending", "hourglass-split", "outline-warning")
+_SOLVE = (Ticket.Status.SOLVED, "Solve", "check2-circle", "success")
+_CLOSE = (Ticket.Status.CLOSED, "Close", "archive", "outline-secondary")
+_REOPEN = (Ticket.Status.OPEN, "Reopen", "arrow-counterclockwise", "outline-primary")
+NEXT_STATUSES = {
+    Ticket.Status.NEW: (_OPEN, _PENDING, _SOLVE),
+    Ticket.Status.OPEN: (_PENDING, _SOLVE),
+    Ticket.Status.PENDING: (_OPEN, _SOLVE),
+    Ticket.Status.SOLVED: (_CLOSE, _REOPEN),
+    Ticket.Status.CLOSED: (_REOPEN,),
+}
+
+
+def next_statuses(status: str) -> tuple:
+    return NEXT_STATUSES.get(status, ())
+
+
+@require_GET
+def ticket_controls(request, pk, part):
+    """One per-viewer control block, as the page draws it (fetched again after events)."""
+    if part not in CONTROLS:
+        raise Http404("No such part.")
+    ticket = policies.access_ticket(request.user, pk)
+    if not request.htmx:
+        return redirect("records:ticket_detail", pk=ticket.pk)
+    return render(request, f"{PAGE}#{part}", controls_context(request.user, ticket))
+
+
+# --- Writes: status, rating, assign to me ------------------------------------------------
+
+
+@require_POST
+def ticket_status(request, pk):
+    ticket = policies.access_ticket(request.user, pk)
+    status = request.POST.get("status", "")
+    return _write(
+        request,
+        ticket,
+        lambda: services.set_ticket_status(actor=request.user, ticket=ticket, status=status),
+    )
+
+
+@require_POST
+def ticket_rate(request, pk):
+    ticket = policies.access_ticket(request.user, pk)
+    rating = request.POST.get("satisfaction")
+    return _write(
+        request,
+        ticket,
+        lambda: services.rate_ticket(actor=request.user, ticket=ticket, satisfaction=rating),
+    )
+
+
+@require_POST
+def ticket_assign_me(request, pk):
+    ticket = policies.access_ticket(request.user, pk)
+    return _write(
+        request,
+        ticket,
+        lambda: services.update_field(
+            actor=request.user,
+            obj=ticket,
+            field="assignee",
+            value=request.user.pk,
+            seen_value=editable_text(ticket.assignee_id),
+        ),
+    )
+
+
+def _write(request, ticket: Ticket, service):
+    """Run a ticket write the viewer may make; a refusal answers 403/422 with the reason.
+
+    htmx gets the live event the write published (``X-Live-Event``, applied by
+    live.js like the socket's copy); a plain form post goes back to the page.
+    """
+    if not policies.can_edit_ticket(request.user, ticket):
+        return _refused(
+            request, ticket, "Only support, the ticket's assignee and admins change tickets.", 403
+        )
+    try:
+        service()
+    except services.FieldConflict as conflict:
+        return _refused(request, ticket, " ".join(conflict.messages), 409)
+    except PermissionDenied as denied:
+        return _refused(request, ticket, str(denied), 403)
+    except ValidationError as invalid:
+        return _refused(request, ticket, " ".join(invalid.messages), 422)
+    if not request.htmx:
+        return redirect("records:ticket_detail", pk=ticket.pk)
+    return live_reply(request, topic=events.ticket_topic(ticket.pk))
+
+
+def _refused(request, ticket: Ticket, reason: str, status: int) -> HttpResponse:
+    """A refused write with a readable reason: plain text for htmx, the message otherwise."""
+    if request.htmx:
+        return HttpResponse(reason, status=status, content_type="text/plain; charset=utf-8")
+    if status == 403:
+        raise PermissionDenied(reason)
+    messages.error(request, reason)
+    return redirect("records:ticket_detail", pk=ticket.pk)
+
+
+# --- Opening a ticket ---------------------------------------------------------------------
+
+
+def ticket_new(request):
+    client = None
+    if request.GET.get("client"):
+        client = policies.access_client(request.user, request.GET["client"])
+    form = TicketForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        ticket = call_service(form, lambda: open_ticket(request.user, form.cleaned_data))
+        if ticket:
+            messages.success(request, f"Ticket “{ticket}” opened.")
+            return redirect("records:ticket_detail", pk=ticket.pk)
+    return render(request, "records/ticket_form.html", {"form": form, "client": client})
+
+
+@transaction.atomic
+def open_ticket(actor, data: dict) -> Ticket:
+    """The ticket and its first message together: both saved and published, or neither."""
+    fields = {key: value for key, value in data.items() if key != "message"}
+    try:
+        ticket = services.create_ticket(actor=actor, **fields)
+        services.post_comment(actor=actor, target=ticket, body=data["message"])
+    except PermissionDenied as denied:
+        raise ValidationError(str(denied)) from None
+    return ticket
+
+
+@require_GET
+def ticket_contacts(request):
+    """The contact options of the client picked on the new-ticket form (htmx)."""
+    client_id = request.GET.get("client", "")
+    if client_id:
+        policies.access_client(request.user, client_id)
+    contacts = selectors.contacts_of(client_id if client_id.isdigit() else None)
+    return render(request, "records/ticket_form.html#contact-options", {"contacts": contacts})
+
+
+@require_GET
+def ticket_client_options(request):
+    """The client options of the new-ticket form matching a search (htmx)."""
+    query = " ".join(request.GET.get("q", "").split())[:100]
+    context = {"clients": selectors.client_choices(query), "query": query}
+    return render(request, "records/ticket_form.html#client-options", context)
+
+
+urlpatterns = [
+    path("tickets/new/", ticket_new, name="ticket_new"),
+    path("tickets/new/contacts/", ticket_contacts, name="ticket_contacts"),
+    path("tickets/new/clients/", ticket_client_options, name="ticket_client_options"),
+    path("tickets/<int:pk>/", ticket_detail, name="ticket_detail"),
+    path("tickets/<int:pk>/status/", ticket_status, name="ticket_status"),
+    path("tickets/<int:pk>/rate/", ticket_rate, name="ticket_rate"),
+    path("tickets/<int:pk>/assign-me/", ticket_assign_me, name="ticket_assign_me"),
+    path("tickets/<int:pk>/controls/<str:part>/", ticket_controls, name="ticket_controls"),
+]

@@ -1,8 +1,8 @@
 """Django admin for records.
 
 Admin-defined settings (custom fields, pipelines and stages, loss reasons,
-SLA hours) are edited here. Clients, deals, tickets, comments, the timeline
-and the audit are view-only: every change of a record goes through
+SLA hours) are edited here. Clients, deals, tickets, tasks, handoffs,
+comments, the timeline and the audit are view-only: every change of a record goes through
 records/services.py (audit, timeline, live update — DESIGN §3), and nothing
 deletes history.
 """
@@ -10,15 +10,18 @@ deletes history.
 from django.contrib import admin
 
 from records.models import (
+    ChecklistItem,
     Client,
     Comment,
     Contact,
     CustomField,
     Deal,
     FieldChange,
+    Handoff,
     LossReason,
     Pipeline,
     Stage,
+    Task,
     Ticket,
     TicketSlaPolicy,
     TimelineEntry,
@@ -129,12 +132,42 @@ class TicketAdmin(ViewOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+class ChecklistInline(admin.TabularInline):
+    model = ChecklistItem
+    extra = 0
+    fields = ["text", "done", "order"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(ViewOnlyAdmin):
+    list_display = ["title", "assignee", "status", "priority", "due_at", "recurrence"]
+    list_filter = ["status", "priority", "recurrence"]
+    search_fields = ["title", "assignee__full_name"]
+    list_select_related = ["assignee"]
+    date_hierarchy = "created_at"
+    inlines = [ChecklistInline]
+
+
+@admin.register(Handoff)
+class HandoffAdmin(ViewOnlyAdmin):
+    list_display = ["client", "from_user", "to_department", "to_user", "status", "created_at"]
+    list_filter = ["status", "to_department", "from_department"]
+    search_fields = ["client__name", "note"]
+    list_select_related = ["client", "from_user", "to_department", "to_user"]
+    date_hierarchy = "created_at"
+
+
 @admin.register(Comment)
 class CommentAdmin(ViewOnlyAdmin):
-    list_display = ["pk", "author", "client", "deal", "ticket", "created_at", "deleted_at"]
+    list_display = ["pk", "author", "client", "deal", "ticket", "task", "created_at", "deleted_at"]
     list_filter = ["created_at"]
     search_fields = ["body", "author__full_name"]
-    list_select_related = ["author", "client", "deal", "ticket"]
+    list_select_related = ["author", "client", "deal", "ticket", "task"]
 
 
 @admin.register(TimelineEntry)

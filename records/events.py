@@ -4,10 +4,17 @@
   page also shows its timeline, contacts, deals and tickets);
 * ``pipeline.<id>``: a kanban board;
 * ``list.clients``, ``list.contacts``, ``list.deals``, ``list.tickets``: the
-  list pages (rows changed or added by others).
+  list pages (rows changed or added by others);
+* ``task.<id>``: a task's page (checklist, comments), for those who may see
+  the task;
+* ``tasks.<department id>``: the team task board, for the department's
+  managers and admins;
+* ``handoffs.<department id>``: the department's handoffs inbox, for its
+  members and admins.
 
-All are seen by all staff (records are shared); the policies live in
-records/policies.py. Each event carries one fragment for all its topics,
+Tasks also reach their assignee's own feed, ``user.<id>`` (registered by
+accounts). Records are seen by all staff (records are shared); the policies
+live in records/policies.py. Each event carries one fragment for all its topics,
 rendered once by records/fragments.
 """
 
@@ -21,6 +28,9 @@ live.register_topic("deal", policies.can_follow_deal)
 live.register_topic("ticket", policies.can_follow_ticket)
 live.register_topic("pipeline", policies.can_follow_pipeline)
 live.register_topic("list", policies.can_follow_list)
+live.register_topic("task", policies.can_follow_task)
+live.register_topic("tasks", policies.can_follow_team_tasks)
+live.register_topic("handoffs", policies.can_follow_handoffs)
 
 
 def client_topic(client_id: int) -> str:
@@ -37,6 +47,23 @@ def ticket_topic(ticket_id: int) -> str:
 
 def pipeline_topic(pipeline_id: int) -> str:
     return f"pipeline.{pipeline_id}"
+
+
+def task_topic(task_id: int) -> str:
+    return f"task.{task_id}"
+
+
+def team_tasks_topic(department_id: int) -> str:
+    return f"tasks.{department_id}"
+
+
+def handoffs_topic(department_id: int) -> str:
+    return f"handoffs.{department_id}"
+
+
+def user_topic(user_id: int) -> str:
+    """A person's own feed (the prefix and its policy belong to accounts/events.py)."""
+    return f"user.{user_id}"
 
 
 def list_topic(name: str) -> str:

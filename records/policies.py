@@ -10,13 +10,24 @@ The same functions guard views, the API, socket subscriptions and services.
   admins.
 * Tickets: the support department, the ticket's assignee, and admins; anyone
   may open a ticket.
-* Comments: anyone comments; the author edits; the author or an admin deletes.
+* Comments: anyone comments (on a task: those who see it); the author edits;
+  the author or an admin deletes.
+* Tasks: anyone gives themselves a task; a manager assigns to people of the
+  departments they manage; an admin to anyone. A task is seen by its
+  assignee, who assigned it, managers of the assignee's departments and
+  admins — and by all staff once it is linked to a record (records are
+  shared). Those who see it, but for record-linked onlookers, edit it; who
+  assigned it, managers and admins delete it.
+* Handoffs: anyone hands a client off. The person it is addressed to — or,
+  when addressed to a department, any of its members — accepts or declines
+  for themselves; the receiving department's managers and admins answer for
+  anyone in the department. The sender withdraws it while it is open.
 """
 
 from django.conf import settings
 from django.http import Http404
 
-from records.models import Client, Comment, Contact, Deal, Pipeline, Ticket
+from records.models import Client, Comment, Contact, Deal, Handoff, Pipeline, Task, Ticket
 
 SUPPORT_DEPARTMENT = getattr(settings, "RECORDS_SUPPORT_DEPARTMENT", "support")
 
@@ -140,6 +151,8 @@ def can_edit_ticket(user, ticket: Ticket) -> bool:
 
 
 def can_comment(user, target) -> bool:
+    if isinstance(target, Task):
+        return can_view_task(user, target)
     return _active(user)
 
 
@@ -155,6 +168,87 @@ def can_log_activity(user, client: Client) -> bool:
     return _active(user)
 
 
+# --- Tasks ---------------------------------------------------------------------
+
+
+def can_assign_task(user, assignee) -> bool:
+    """Give ``assignee`` a task: oneself, people of a department one manages, anyone (admin)."""
+    if not _active(user) or not assignee.is_active:
+        return False
+    if assignee.pk == user.pk or user.is_admin:
+        return True
+    return user.is_manager and bool(_department_ids(user) & _department_ids(assignee))
+
+
+def _manages_assignee(user, task: Task) -> bool:
+    if not user.is_manager:
+        return False
+    return bool(_department_ids(user) & _department_ids(task.assignee))
+
+
+def can_edit_task(user, task: Task) -> bool:
+    """Change a task's fields, status and checklist, reassign it, comment on it."""
+    if not _active(user):
+        return False
+    return (
+        user.is_admin
+        or user.pk in (task.assignee_id, task.assigned_by_id)
+        or _manages_assignee(user, task)
+    )
+
+
+def can_view_task(user, task: Task) -> bool:
+    if not _active(user):
+        return False
+    return can_edit_task(user, task) or any(
+        getattr(task, f"{name}_id") is not None for name in Task.TARGETS
+    )
+
+
+def can_delete_task(user, task: Task) -> bool:
+    if not _active(user):
+        return False
+    return user.is_admin or task.assigned_by_id == user.pk or _manages_assignee(user, task)
+
+
+def can_see_team_tasks(user, department_id: int | None) -> bool:
+    """The team board of a department: its managers and admins."""
+    return _active(user) and (user.is_admin or manages_department(user, department_id))
+
+
+# --- Handoffs ------------------------------------------------------------------
+
+
+def can_hand_off(user, client: Client) -> bool:
+    return _active(user)
+
+
+def can_answer_handoff(user, handoff: Handoff) -> bool:
+    """Accept or decline, for oneself."""
+    if not _active(user):
+        return False
+    if user.is_admin or manages_department(user, handoff.to_department_id):
+        return True
+    if handoff.to_user_id is not None:
+        return handoff.to_user_id == user.pk
+    return in_department(user, handoff.to_department_id)
+
+
+def can_assign_handoff(user, handoff: Handoff) -> bool:
+    """Accept on behalf of someone else of the receiving department."""
+    return _active(user) and (user.is_admin or manages_department(user, handoff.to_department_id))
+
+
+def can_withdraw_handoff(user, handoff: Handoff) -> bool:
+    return _active(user) and (handoff.from_user_id == user.pk or user.is_admin)
+
+
+def can_take_client_on_handoff(user, handoff: Handoff) -> bool:
+    """Make the acceptor the client's owner: the sender or the acceptor could give it away."""
+    client = handoff.client
+    return can_manage_client(user, client) or can_manage_client(handoff.from_user, client)
+
+
 # --- One field of any record ---------------------------------------------------
 
 
@@ -168,6 +262,8 @@ def can_edit_field(user, obj, field: str) -> bool:
             return can_edit_deal_field(user, obj, field)
         case Ticket():
             return can_edit_ticket(user, obj)
+        case Task():
+            return can_edit_task(user, obj)
     return False
 
 
@@ -205,6 +301,21 @@ def access_pipeline(user, pk) -> Pipeline:
     return _access(Pipeline.objects.all(), user, pk, "pipeline")
 
 
+def access_task(user, pk) -> Task:
+    queryset = Task.objects.select_related("assignee", "assigned_by", "client", "deal", "ticket")
+    task = _access(queryset, user, pk, "task")
+    if not can_view_task(user, task):
+        raise Http404("No such task.")
+    return task
+
+
+def access_handoff(user, pk) -> Handoff:
+    queryset = Handoff.objects.select_related(
+        "client", "ticket", "deal", "from_user", "to_department", "to_user", "task"
+    )
+    return _access(queryset, user, pk, "handoff")
+
+
 def access_comment(user, pk) -> Comment:
     return _access(Comment.objects.select_related("author"), user, pk, "comment")
 
@@ -230,3 +341,21 @@ def can_follow_list(user, key: str) -> bool:
     from records.events import LISTS
 
     return key in LISTS and can_view(user)
+
+
+def can_follow_task(user, key: str) -> bool:
+    if not key.isdigit() or not can_view(user):
+        return False
+    task = Task.objects.filter(pk=int(key)).first()
+    return task is not None and can_view_task(user, task)
+
+
+def can_follow_team_tasks(user, key: str) -> bool:
+    return key.isdigit() and can_see_team_tasks(user, int(key))
+
+
+def can_follow_handoffs(user, key: str) -> bool:
+    """A department's handoffs inbox: its members and admins."""
+    if not key.isdigit() or not can_view(user):
+        return False
+    return user.is_admin or in_department(user, int(key))

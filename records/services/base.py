@@ -17,6 +17,8 @@ from records.models import (
     CustomField,
     Deal,
     FieldChange,
+    Handoff,
+    Task,
     Ticket,
     TicketSlaPolicy,
     TimelineEntry,
@@ -68,8 +70,40 @@ def _lock(obj):
         ) from None
 
 
-def _client_id(obj) -> int:
-    return obj.pk if isinstance(obj, Client) else obj.client_id
+def _client_id(obj) -> int | None:
+    """The client whose timeline records a change of ``obj`` (None: a task of no client)."""
+    if isinstance(obj, Client):
+        return obj.pk
+    if isinstance(obj, Task):
+        return obj.target_client_id
+    return obj.client_id
+
+
+def _department_ids_of(user_id: int) -> list[int]:
+    return list(
+        User.departments.through.objects.filter(user_id=user_id)
+        .order_by("department_id")
+        .values_list("department_id", flat=True)
+    )
+
+
+def _task_topics(task: Task, *, also_for=()) -> list[str]:
+    """A task's page, its assignee's feed and team boards, and the page of what it is linked to.
+
+    ``also_for``: user ids of others whose feed and boards must hear of it too
+    (the previous assignee of a reassigned task).
+    """
+    topics = [events.task_topic(task.pk)]
+    for user_id in (task.assignee_id, *also_for):
+        topics.append(events.user_topic(user_id))
+        topics.extend(events.team_tasks_topic(pk) for pk in _department_ids_of(user_id))
+    if task.deal_id:
+        topics.append(events.deal_topic(task.deal_id))
+    if task.ticket_id:
+        topics.append(events.ticket_topic(task.ticket_id))
+    if task.target_client_id:
+        topics.append(events.client_topic(task.target_client_id))
+    return topics
 
 
 def _topics(obj) -> list[str]:
@@ -94,8 +128,26 @@ def _topics(obj) -> list[str]:
             return [events.client_topic(obj.client_id)]
         case Comment() if obj.deal_id:
             return [events.deal_topic(obj.deal_id), events.client_topic(obj.target_client_id)]
-        case Comment():
+        case Comment() if obj.ticket_id:
             return [events.ticket_topic(obj.ticket_id), events.client_topic(obj.target_client_id)]
+        case Comment():  # on a task: its page, and its client's page when it has one
+            client_id = obj.target_client_id
+            return [events.task_topic(obj.task_id)] + (
+                [events.client_topic(client_id)] if client_id else []
+            )
+        case Task():
+            return _task_topics(obj)
+        case Handoff():
+            topics = [
+                events.handoffs_topic(obj.to_department_id),
+                events.client_topic(obj.client_id),
+            ]
+            if obj.ticket_id:
+                topics.append(events.ticket_topic(obj.ticket_id))
+            topics.append(events.user_topic(obj.from_user_id))
+            if obj.to_user_id:
+                topics.append(events.user_topic(obj.to_user_id))
+            return topics
     return [events.client_topic(obj.client_id), events.list_topic("contacts")]  # contacts
 
 
@@ -254,7 +306,11 @@ def _timeline(*, actor, client_id: int, kind: str, summary: str, obj=None, **ext
         case Ticket():
             links["ticket"] = obj
         case Comment():
-            links = {"comment": obj, "deal": obj.deal, "ticket": obj.ticket}
+            links = {"comment": obj, "deal": obj.deal, "ticket": obj.ticket, "task": obj.task}
+        case Task():
+            links = {"task": obj, "deal": obj.deal, "ticket": obj.ticket}
+        case Handoff():
+            links = {"handoff": obj, "deal": obj.deal, "ticket": obj.ticket, "task": obj.task}
     entry = TimelineEntry(
         client_id=client_id,
         kind=kind,
@@ -282,6 +338,8 @@ def _record_name(obj) -> str:
             return f"deal {obj}"
         case Ticket():
             return f"ticket {obj}"
+        case Task():
+            return f"task {obj}"
     return str(obj)
 
 
@@ -293,7 +351,9 @@ def _target_name(target) -> str:
             return "deal"
         case Ticket():
             return "ticket"
-    raise ValidationError("Comments go on a client, a deal or a ticket.")
+        case Task():
+            return "task"
+    raise ValidationError("Comments go on a client, a deal, a ticket or a task.")
 
 
 def _sla_due(start, priority: str):

@@ -1,4 +1,4 @@
-"""Threaded comments on clients, deals and tickets; @mentions notify people."""
+"""Threaded comments on clients, deals, tickets and tasks; @mentions notify people."""
 
 import re
 
@@ -88,9 +88,11 @@ def _notify_mentions(actor, comment: Comment, people) -> None:
 
 
 def post_comment(*, actor: User, target, body: str, parent: Comment | None = None) -> Comment:
-    """Comment on a client, deal or ticket (a reply when ``parent`` is given).
+    """Comment on a client, deal, ticket or task (a reply when ``parent`` is given).
 
     Markdown is rendered and sanitized once, here; mentioned people are notified.
+    The comment shows in its client's timeline; a comment on a task linked to
+    no client has no timeline entry (``timeline`` is None in the event).
     """
     name = _target_name(target)
     _require(policies.can_comment(actor, target), "You cannot comment here.")
@@ -112,9 +114,10 @@ def post_comment(*, actor: User, target, body: str, parent: Comment | None = Non
         comment.save()
         mentioned = resolve_mentions(body)
         comment.mentions.set(mentioned)
-        entry = _timeline(
+        client_id = comment.target_client_id
+        entry = client_id and _timeline(
             actor=actor,
-            client_id=comment.target_client_id,
+            client_id=client_id,
             kind=TimelineEntry.Kind.COMMENT,
             summary=f"{actor} commented on {_record_name(target)}",
             obj=comment,
@@ -128,7 +131,7 @@ def post_comment(*, actor: User, target, body: str, parent: Comment | None = Non
                 "target_id": target.pk,
                 "parent": parent.pk if parent else None,
                 "author": actor.pk,
-                "timeline": entry.pk,
+                "timeline": entry.pk if entry else None,
             },
         )
         _notify_mentions(actor, comment, mentioned)

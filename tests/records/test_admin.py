@@ -12,9 +12,11 @@ from records.models import (
     CustomField,
     Deal,
     FieldChange,
+    Handoff,
     LossReason,
     Pipeline,
     Stage,
+    Task,
     Ticket,
     TicketSlaPolicy,
     TimelineEntry,
@@ -22,12 +24,14 @@ from records.models import (
 from tests.factories import UserFactory
 
 DEFINITIONS = [CustomField, Pipeline, Stage, LossReason, TicketSlaPolicy]
-RECORDS = [Client, Contact, Deal, Ticket, Comment, TimelineEntry, FieldChange]
+RECORDS = [Client, Contact, Deal, Ticket, Task, Handoff, Comment, TimelineEntry, FieldChange]
 
 
 @pytest.fixture
-def admin_client(client, sales, member, acme, contact, deal, ticket):
+def admin_client(client, sales, support, member, acme, contact, deal, ticket):
     CustomField.objects.create(key="tier", label="Tier", type="choice", choices=["Gold"])
+    services.create_task(actor=member, title="Call back", target=acme, checklist=["Dial"])
+    services.hand_off(actor=member, client=acme, note="Needs support", to_department=support)
     services.post_comment(actor=member, target=deal, body="hello")
     services.update_field(actor=member, obj=acme, field="industry", value="Tea", seen_value="")
     superuser = UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True, departments=[sales])

@@ -33,6 +33,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Department, User
+from records.demo_work import seed_work
 from records.models import (
     Client,
     Comment,
@@ -687,6 +688,7 @@ def seed_book() -> dict[str, int]:
         gen.ticket_history(ticket)
     for comment in comments:
         gen.comment_history(comment)
+    work = seed_work(gen, clients, deals, tickets)
     Client.objects.bulk_update(clients, ["updated_at"], batch_size=BATCH)
     entries = gen.history.save()
     return {
@@ -695,6 +697,7 @@ def seed_book() -> dict[str, int]:
         "deals": len(deals),
         "tickets": len(tickets),
         "comments": len(comments),
+        **work,
         "timeline entries": entries,
     }
 

@@ -20,19 +20,22 @@ def archived_state(kind: str, payload: dict) -> str:
 
 @renders("deal.created")
 def new_deal(kind: str, payload: dict) -> str:
-    deal = Deal.objects.select_related("stage", "owner").filter(pk=payload["id"]).first()
-    if deal is None:
-        return ""
-    context = {"deal": deal, "client_id": deal.client_id, "list": "deals"}
-    return fragment("records/client_detail.html#new-row", context)
+    return _new_row(Deal.objects.select_related("stage", "owner"), payload["id"])
 
 
 @renders("ticket.created")
 def new_ticket(kind: str, payload: dict) -> str:
-    ticket = Ticket.objects.select_related("assignee").filter(pk=payload["id"]).first()
-    if ticket is None:
+    return _new_row(Ticket.objects.select_related("assignee"), payload["id"])
+
+
+def _new_row(records, pk: int) -> str:
+    """The row a new deal or ticket adds on top of its list ("deals", "tickets") on
+    its client's page; nothing when it is gone again."""
+    record = records.filter(pk=pk).first()
+    if record is None:
         return ""
-    context = {"ticket": ticket, "client_id": ticket.client_id, "list": "tickets"}
+    name = records.model._meta.model_name
+    context = {name: record, "client_id": record.client_id, "list": f"{name}s"}
     return fragment("records/client_detail.html#new-row", context)
 
 

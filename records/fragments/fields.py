@@ -27,7 +27,7 @@ def _values(name: str, pk: int, fields) -> str:
     return "".join(fragment("records/fields.html#value", {"v": v, "oob": True}) for v in views)
 
 
-@renders("client.updated", "contact.updated", "deal.updated", "ticket.updated")
+@renders("client.updated", "contact.updated", "deal.updated", "ticket.updated", "task.updated")
 def updated_value(kind: str, payload: dict) -> str:
     return _values(kind.split(".")[0], payload["id"], [payload["field"]])
 

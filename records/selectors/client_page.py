@@ -26,6 +26,8 @@ TIMELINE_FILTERS = {
     "deals": ("Deals", (Kind.DEAL,)),
     "tickets": ("Tickets", (Kind.TICKET,)),
     "contacts": ("Contacts", (Kind.CONTACT,)),
+    "tasks": ("Tasks", (Kind.TASK,)),
+    "handoffs": ("Handoffs", (Kind.HANDOFF,)),
 }
 _GROUP_OF_KIND = {
     kind: name for name, (_, kinds) in TIMELINE_FILTERS.items() if kinds for kind in kinds

@@ -1,11 +1,11 @@
 """Reads behind the kanban board and the deal page (shared by views and live fragments).
 
 A board runs a fixed number of queries whatever its size: the stages, one
-grouped aggregate for every column's count and sums, and one windowed query
-for the first cards of every column. Open columns show their first
-``CARDS_PER_COLUMN`` cards (more on request); the Won and Lost columns show
-only deals closed in the last ``RECENT_CLOSED_DAYS`` days, so a board with
-thousands of deals stays fast.
+grouped aggregate for every column's count and sums, one windowed query for
+the ids of every column's first cards, and one for those cards. Open columns
+show their first ``CARDS_PER_COLUMN`` cards (more on request); the Won and
+Lost columns show only deals closed in the last ``RECENT_CLOSED_DAYS`` days,
+so a board with thousands of deals stays fast.
 """
 
 from collections import defaultdict
@@ -14,7 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Q, Sum, Window
+from django.db.models import Case, Count, F, Q, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -102,34 +102,49 @@ def totals(pipeline_id: int, stage_ids, owner_ids=()) -> dict[tuple[int, int | N
 
 
 def card_queryset():
-    return Deal.objects.select_related("client", "owner").order_by(*CARD_ORDER)
+    """Cards, with ``is_overdue`` (open after the expected close) worked out in SQL."""
+    overdue = Q(status=Deal.Status.OPEN, expected_close__lt=timezone.localdate())
+    return (
+        Deal.objects.select_related("client", "owner")
+        .annotate(is_overdue=Case(When(overdue, then=Value(True)), default=Value(False)))
+        .order_by(*CARD_ORDER)
+    )
 
 
 def board_columns(pipeline: Pipeline, owner_id: int | None = None) -> list[Column]:
-    """Every column of ``pipeline``'s board with its totals and first cards (3 queries)."""
+    """Every column of ``pipeline``'s board with its totals and first cards (4 queries)."""
     stages = stages_of(pipeline.pk)
     stage_ids = [stage.pk for stage in stages]
     owners = (owner_id,) if owner_id else ()
     column_totals = totals(pipeline.pk, stage_ids, owners)
-    ranked = (
-        card_queryset()
-        .filter(_on_board(), pipeline_id=pipeline.pk)
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=F("stage_id"), order_by=list(map(_order, CARD_ORDER))
-            )
-        )
-        .filter(rank__lte=CARDS_PER_COLUMN)
-    )
-    if owner_id:
-        ranked = ranked.filter(owner_id=owner_id)
     cards = defaultdict(list)
-    for deal in ranked:
+    for deal in card_queryset().filter(pk__in=list(_first_card_ids(pipeline, owner_id))):
         cards[deal.stage_id].append(deal)
     return [
         Column(stage=stage, totals=column_totals[stage.pk, owner_id], cards=cards[stage.pk])
         for stage in stages
     ]
+
+
+def _first_card_ids(pipeline: Pipeline, owner_id: int | None):
+    """The ids of every column's first cards, ranked on the deals alone.
+
+    Ranking the cards with their joins (or in a subquery, whose size the
+    planner cannot guess) made PostgreSQL join every deal of the board to its
+    client, scanning the whole client table, to keep 100 cards: 40-60 ms on
+    100,000 clients. Fetched first, the ids make the cards' query a few index
+    lookups.
+    """
+    deals = Deal.objects.filter(_on_board(), pipeline_id=pipeline.pk)
+    if owner_id:
+        deals = deals.filter(owner_id=owner_id)
+    order = list(map(_order, CARD_ORDER))
+    return (
+        deals.annotate(rank=Window(RowNumber(), partition_by=F("stage_id"), order_by=order))
+        .filter(rank__lte=CARDS_PER_COLUMN)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
 
 
 def _order(name: str):

@@ -13,12 +13,14 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import Department, User
-from records.models import Client, Contact, CustomField, Deal, Ticket
+from records.models import Client, Contact, CustomField, Deal, Task, Ticket
 from records.services.base import CUSTOM_PREFIX, LIST_FIELDS
+from records.services.reminders import _zone
 
-MODELS = {"client": Client, "contact": Contact, "deal": Deal, "ticket": Ticket}
+MODELS = {"client": Client, "contact": Contact, "deal": Deal, "ticket": Ticket, "task": Task}
 
 # Choice fields shown as a coloured pill rather than plain text.
 PILL_FIELDS = {"lifecycle", "status", "priority", "stage"}
@@ -32,8 +34,9 @@ class FieldView:
     model_name: str
     field: str
     label: str
-    input: str  # text, textarea, select, date, number, tel, list
-    shown_as: str  # text, multiline, chips, person, pill, link, emails, phones, money, date
+    input: str  # text, textarea, select, date, datetime, number, tel, list
+    shown_as: str  # text, multiline, chips, person, pill, link, emails, phones, money, date,
+    # datetime, markdown, minutes
     value: object  # the stored value (a related object for foreign keys)
     text: str  # the value as a person reads it ("" when empty)
     raw: str  # the value as the editor's input holds it (also the conflict baseline)
@@ -90,7 +93,7 @@ def field_view(obj, field: str, definitions: dict[str, CustomField] | None = Non
         shown_as=_shown_as(model_field, field),
         value=value,
         text=_text(obj, model_field, value),
-        raw=editable_text(getattr(obj, model_field.attname)),
+        raw=_raw(obj, model_field),
         choices=[(str(key), str(label)) for key, label in model_field.flatchoices],
     )
     if model_field.is_relation:
@@ -121,6 +124,15 @@ def _custom_view(obj, field: str, definitions) -> FieldView:
     )
 
 
+def _raw(obj, model_field) -> str:
+    """The editor's starting value; a task's due time in its assignee's zone, as entered."""
+    value = getattr(obj, model_field.attname)
+    if isinstance(obj, Task) and model_field.name == "due_at" and value is not None:
+        local = timezone.localtime(value, _zone(obj.assignee)).replace(tzinfo=None)
+        return local.isoformat(timespec="seconds" if local.second else "minutes")
+    return editable_text(value)
+
+
 def _parse_date(value):
     try:
         return date.fromisoformat(value) if isinstance(value, str) else value
@@ -135,6 +147,8 @@ def _input(model_field, field: str) -> str:
         return "list"
     if isinstance(model_field, models.TextField):
         return "textarea"
+    if isinstance(model_field, models.DateTimeField):
+        return "datetime"
     if isinstance(model_field, models.DateField):
         return "date"
     if isinstance(model_field, models.DecimalField | models.IntegerField):
@@ -154,10 +168,16 @@ def _shown_as(model_field, field: str) -> str:
         return shown[field]
     if field == "domain":
         return "link"
+    if field == "description":
+        return "markdown"
+    if field == "reminder_minutes":
+        return "minutes"
     if isinstance(model_field, models.TextField):
         return "multiline"
     if isinstance(model_field, models.DecimalField):
         return "money"
+    if isinstance(model_field, models.DateTimeField):
+        return "datetime"
     if isinstance(model_field, models.DateField):
         return "date"
     return "text"
@@ -221,5 +241,6 @@ def load_record(name: str, pk: int):
         Contact: ("client",),
         Deal: ("client", "owner", "stage"),
         Ticket: ("client", "contact", "assignee"),
+        Task: ("assignee", "client", "deal", "ticket"),
     }[model]
     return model.objects.select_related(*related).filter(pk=pk).first()

@@ -1,13 +1,13 @@
 """The shared parts of record pages: ``{% load records_ui %}`` then
 
 * ``{% field_editor obj "field" %}`` (``layout="row"|"stack"|"title"``): one field
-  of a client, contact, deal or ticket, click-to-edit for those allowed,
+  of a client, contact, deal, ticket or task, click-to-edit for those allowed,
   live-updated. Custom client fields are ``"custom.<key>"``; a page showing
   many passes ``custom_fields`` (``selectors.fields.custom_definitions()``) in
   its context to read their definitions once.
 * ``{% field_value obj "field" %}``: the live-updated value alone (lists, rows).
-* ``{% comment_thread target %}``: the threaded comments of a client, deal or
-  ticket with the post form, @mention autocomplete, edit and delete; live.
+* ``{% comment_thread target %}``: the threaded comments of a client, deal,
+  ticket or task with the post form, @mention autocomplete, edit and delete; live.
 * ``{% presence topic %}`` (a topic name or a record): avatars of the others viewing it now.
 * ``{% records_assets %}``: their stylesheet and script, for ``{% block head %}``.
 """
@@ -80,6 +80,8 @@ TIMELINE_ICONS = {
     "deal": "currency-exchange",
     "ticket": "life-preserver",
     "merge": "intersect",
+    "task": "check2-square",
+    "handoff": "arrow-left-right",
 }
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from records import events, policies, services
 from records.deal_forms import DealForm, LoseForm
 from records.selectors import deals as selectors
+from records.views.create import refusal_as_error
 from records.views.live_reply import live_reply
 from workspace.forms import call_service
 
@@ -37,7 +38,7 @@ def deal_new(request):
         pipeline = default_pipeline_or_404()
     form = DealForm(request.POST or None, pipeline=pipeline, client=client)
     if request.method == "POST" and form.is_valid():
-        create = _refusal_as_error(
+        create = refusal_as_error(
             lambda: services.create_deal(actor=request.user, pipeline=pipeline, **form.cleaned_data)
         )
         deal = call_service(form, create)
@@ -54,18 +55,6 @@ def default_pipeline_or_404():
         return services.default_pipeline()
     except ValidationError as error:
         raise Http404(error.messages[0]) from None
-
-
-def _refusal_as_error(service):
-    """``service`` with a PermissionDenied turned into a ValidationError, for a form to show."""
-
-    def run():
-        try:
-            return service()
-        except PermissionDenied as error:
-            raise ValidationError(str(error)) from None
-
-    return run
 
 
 # --- Closing and deleting ----------------------------------------------------------
@@ -87,7 +76,7 @@ def deal_lose(request, pk):
     deal = policies.access_deal(request.user, pk)
     form = LoseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        lose = _refusal_as_error(
+        lose = refusal_as_error(
             lambda: services.lose_deal(actor=request.user, deal=deal, **form.cleaned_data)
         )
         lost = call_service(form, lose)

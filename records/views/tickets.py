@@ -21,6 +21,7 @@ from records.models import Ticket
 from records.selectors import tickets as selectors
 from records.selectors.fields import editable_text
 from records.ticket_forms import TicketForm
+from records.views.create import refusal_as_error
 from records.views.live_reply import live_reply
 from workspace.forms import call_service
 
@@ -160,7 +161,8 @@ def ticket_new(request):
         client = policies.access_client(request.user, request.GET["client"])
     form = TicketForm(request.POST or None, client=client)
     if request.method == "POST" and form.is_valid():
-        ticket = call_service(form, lambda: open_ticket(request.user, form.cleaned_data))
+        create = refusal_as_error(lambda: open_ticket(request.user, form.cleaned_data))
+        ticket = call_service(form, create)
         if ticket:
             messages.success(request, f"Ticket “{ticket}” opened.")
             return redirect("records:ticket_detail", pk=ticket.pk)
@@ -171,11 +173,8 @@ def ticket_new(request):
 def open_ticket(actor, data: dict) -> Ticket:
     """The ticket and its first message together: both saved and published, or neither."""
     fields = {key: value for key, value in data.items() if key != "message"}
-    try:
-        ticket = services.create_ticket(actor=actor, **fields)
-        services.post_comment(actor=actor, target=ticket, body=data["message"])
-    except PermissionDenied as denied:
-        raise ValidationError(str(denied)) from None
+    ticket = services.create_ticket(actor=actor, **fields)
+    services.post_comment(actor=actor, target=ticket, body=data["message"])
     return ticket
 
 

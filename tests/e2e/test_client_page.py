@@ -1,46 +1,16 @@
 """Two people on one client page in two browsers: an edit and a comment arrive live,
 each sees the other's avatar, and editing the same field gives the second a conflict."""
 
-import json
-import re
-import subprocess
-import sys
-
 import pytest
 from playwright.sync_api import expect
-
-from tests.e2e.test_live_notifications import signed_in_page
-from tests.servers import ROOT
 
 pytestmark = pytest.mark.browser
 
 CREATE_CLIENT = """
-import django, json, sys
-django.setup()
-from accounts.models import User
-from records import services
 owner = User.objects.get(pk=int(sys.argv[1]))
 client = services.create_client(actor=owner, name="Globex", domain="globex.example")
 print(json.dumps({"id": client.pk}))
 """
-
-
-def create_client(server_db, owner_id: int) -> int:
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", CREATE_CLIENT, str(owner_id)],
-        cwd=ROOT,
-        env=server_db.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])["id"]
-
-
-def open_client(page, server, pk: int):
-    page.goto(f"{server.url}/clients/{pk}/")
-    expect(page.locator("body")).to_have_class(re.compile(r"\blive-online\b"))
 
 
 def edit(page, pk: int, field: str, value: str):
@@ -52,16 +22,17 @@ def edit(page, pk: int, field: str, value: str):
     return box
 
 
-def test_two_people_on_one_client_page(chromium, serve, server_db):
+def test_two_people_on_one_client_page(
+    serve, server_db, run_script, sign_in, open_live, browser_problems
+):
     server = serve()
     ada = server_db.run("user", "Ada Admin", "--role", "admin")
     ben = server_db.run("user", "Ben Member")
-    pk = create_client(server_db, ada["id"])
-    problems = []
-    ada_page = signed_in_page(chromium, server, ada, problems)
-    ben_page = signed_in_page(chromium, server, ben, problems)
-    open_client(ada_page, server, pk)
-    open_client(ben_page, server, pk)
+    pk = run_script(CREATE_CLIENT, ada["id"])["id"]
+    ada_page = sign_in(server, ada)
+    ben_page = sign_in(server, ben)
+    open_live(ada_page, f"{server.url}/clients/{pk}/")
+    open_live(ben_page, f"{server.url}/clients/{pk}/")
     ben_page.evaluate("window.notReloaded = true")
 
     # Each sees the other (and not themselves) among the viewers.
@@ -106,4 +77,4 @@ def test_two_people_on_one_client_page(chromium, serve, server_db):
     expect(ada_page.locator(f"#field-client-{pk}-domain-value")).to_have_text("ben.example")
 
     # The refused save is a 409 answer (shown inline); Chromium logs it, nothing else failed.
-    assert [text for text in problems if "409 (Conflict)" not in text] == []
+    assert [text for text in browser_problems if "409 (Conflict)" not in text] == []

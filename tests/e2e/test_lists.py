@@ -7,20 +7,18 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_live_notifications import signed_in_page
-from tests.e2e.test_ticket_page import open_ticket
-
 pytestmark = pytest.mark.browser
 
 
-def test_filters_saved_views_and_live_rows(chromium, serve, server_db):
+def test_filters_saved_views_and_live_rows(
+    serve, server_db, open_ticket, sign_in, open_live, browser_problems
+):
     server = serve()
     sam = server_db.run("user", "Sam Support", "--department", "Support")
     ben = server_db.run("user", "Ben Member")
-    first = open_ticket(server_db, sam["id"])
-    problems = []
-    ben_page = signed_in_page(chromium, server, ben, problems)
-    filtered = signed_in_page(chromium, server, ben, problems)
+    first = open_ticket(sam)
+    ben_page = sign_in(server, ben)
+    filtered = sign_in(server, ben)
 
     ben_page.goto(f"{server.url}/tickets/")
     expect(ben_page.locator(f"#ticket-row-{first}")).to_be_visible()
@@ -35,13 +33,11 @@ def test_filters_saved_views_and_live_rows(chromium, serve, server_db):
     ben_page.locator("#save-view-form button[type=submit]").click()
     expect(ben_page.locator(".view-pill.is-mine.active")).to_contain_text("Urgent TPS")
 
-    ben_page.goto(f"{server.url}/tickets/")
-    filtered.goto(f"{server.url}/tickets/?status=solved")
-    for page in (ben_page, filtered):
-        expect(page.locator("body")).to_have_class(re.compile(r"\blive-online\b"))
+    open_live(ben_page, f"{server.url}/tickets/")
+    open_live(filtered, f"{server.url}/tickets/?status=solved")
     ben_page.evaluate("window.notReloaded = true")
 
-    second = open_ticket(server_db, sam["id"])
+    second = open_ticket(sam)
     row = ben_page.locator(f"#ticket-row-{second}")
     expect(row).to_be_visible()
     expect(row).to_have_class(re.compile(r"\bis-fresh\b"))
@@ -49,4 +45,4 @@ def test_filters_saved_views_and_live_rows(chromium, serve, server_db):
     expect(filtered.locator(".list-new-notice")).to_be_visible()
     expect(filtered.locator(f"#ticket-row-{second}")).to_be_hidden()
     assert ben_page.evaluate("window.notReloaded") is True
-    assert problems == []
+    assert browser_problems == []

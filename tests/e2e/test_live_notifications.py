@@ -11,24 +11,14 @@ from tests.servers import Server
 pytestmark = pytest.mark.browser
 
 
-def signed_in_page(chromium, server, person, problems):
-    context = chromium.new_context(timezone_id="America/New_York", locale="en-US")
-    context.add_cookies(
-        [{"name": "sessionid", "value": person["cookie"].split("=", 1)[1], "url": server.url}]
-    )
-    page = context.new_page()
-    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return page
-
-
-def test_notification_arrives_live_and_survives_a_dead_socket(chromium, serve, server_db):
+def test_notification_arrives_live_and_survives_a_dead_socket(
+    serve, server_db, sign_in, browser_problems
+):
     server = serve()
     ada = server_db.run("user", "Ada Admin", "--role", "admin")
     ben = server_db.run("user", "Ben Member")
-    problems = []
-    ada_page = signed_in_page(chromium, server, ada, problems)
-    ben_page = signed_in_page(chromium, server, ben, problems)
+    ada_page = sign_in(server, ada)
+    ben_page = sign_in(server, ben)
 
     ben_page.goto(f"{server.url}/")
     expect(ben_page.locator("body")).to_have_class(re.compile(r"\blive-online\b"))
@@ -79,7 +69,7 @@ def test_notification_arrives_live_and_survives_a_dead_socket(chromium, serve, s
     # The only errors allowed are the refused connections while the server was down.
     unexpected = [
         text
-        for text in problems
+        for text in browser_problems
         if "WebSocket" not in text and "ERR_CONNECTION_REFUSED" not in text
     ]
     assert unexpected == []

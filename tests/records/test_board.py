@@ -5,8 +5,6 @@ from decimal import Decimal
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +14,7 @@ from records.models import Deal, FieldChange, LossReason, Pipeline, Stage
 from records.selectors import deals as selectors
 from tests.factories import UserFactory
 from tests.live_helpers import Socket, capture_events
+from tests.records.queries import count_queries
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -130,13 +129,6 @@ def test_board_query_budget_is_constant(client, member, acme, sales_manager):
     assert count_queries(client, reverse("records:board")) == few
     assert count_queries(client, reverse("records:board") + "?owner=me") == few
     assert few <= 12
-
-
-def count_queries(client, url: str) -> int:
-    client.get(url)  # warm the session and content-type caches
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
 
 
 def test_columns_cap_their_cards_and_show_more(client, member, acme, stages):

@@ -3,8 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role
@@ -12,6 +10,7 @@ from records import services
 from records.models import Deal, FieldChange, TimelineEntry
 from tests.factories import UserFactory
 from tests.live_helpers import capture_events
+from tests.records.queries import count_queries
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -69,13 +68,6 @@ def test_deal_page_query_budget_is_constant(client, member, deal, stages):
     for n in range(1, 12):
         services.move_deal(actor=member, deal=deal, stage=stages[names[n % 3]])
     assert count_queries(client, detail_url(deal)) == few
-
-
-def count_queries(client, url: str) -> int:
-    client.get(url)  # warm the session and content-type caches
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
 
 
 def test_live_fragments_of_the_deal_page(member, deal, stages, price):

@@ -18,12 +18,15 @@ from django.db.models import Count, F
 
 from records import demo
 from records.models import (
+    ChecklistItem,
     Client,
     Comment,
     Contact,
     Deal,
     FieldChange,
+    Handoff,
     Priority,
+    Task,
     Ticket,
     TimelineEntry,
 )
@@ -39,7 +42,7 @@ def seed(*args) -> str:
 
 
 def counts() -> dict[str, int]:
-    models = (Client, Contact, Deal, Ticket, Comment, TimelineEntry, FieldChange)
+    models = (Client, Contact, Deal, Ticket, Comment, TimelineEntry, FieldChange, Task, Handoff)
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -106,6 +109,20 @@ def test_the_book_looks_like_a_year_of_work(seeded, db):
     assert {"sales", "support"} <= set(owners)
 
 
+def test_the_book_has_tasks_and_handoffs_in_every_state(seeded, db):
+    assert "72 tasks, 96 checklist items, 12 handoffs" in seeded.book_output
+    tasks = Task.objects.all()
+    assert set(tasks.values_list("status", flat=True)) == set(Task.Status) - {"cancelled"}
+    assert tasks.filter(recurrence="weekly").exists()
+    assert any(task.is_overdue for task in tasks)
+    assert tasks.exclude(assigned_by=None).exclude(assignee=F("assigned_by")).exists()
+    assert ChecklistItem.objects.filter(done=True).exists()
+    assert set(Handoff.objects.values_list("status", flat=True)) == set(Handoff.Status)
+    assert not Handoff.objects.filter(status="accepted", task=None).exists()
+    for handoff in Handoff.objects.all():
+        assert TimelineEntry.objects.filter(handoff=handoff, kind="handoff").exists()
+
+
 def test_mentions_name_real_demo_people(seeded, db):
     mentioned = Comment.objects.annotate(people=Count("mentions")).filter(people__gt=0)
     assert mentioned.count() >= 50
@@ -128,7 +145,7 @@ def test_seeding_twice_adds_nothing(seeded, db):
 
 
 def test_a_sample_of_generated_rows_passes_validation(seeded, db):
-    for model in (Client, Contact, Deal, Ticket, Comment, TimelineEntry, FieldChange):
+    for model in (Client, Contact, Deal, Ticket, Comment, TimelineEntry, FieldChange, Task):
         rows = sample(model)
         assert rows
         for row in rows:

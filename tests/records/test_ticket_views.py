@@ -6,8 +6,6 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +14,7 @@ from records.models import Comment, Ticket
 from records.selectors.tickets import sla_view
 from tests.factories import UserFactory
 from tests.live_helpers import capture_events
+from tests.records.queries import count_queries
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # Session, user, ticket, permission checks, comment thread, history, SLA: 14 today.
@@ -94,12 +93,6 @@ def test_missing_ticket_is_404(client, member, defaults):
     assert client.get(reverse("records:ticket_detail", args=[999_999])).status_code == 404
 
 
-def _page_queries(client, ticket) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(detail_url(ticket)).status_code == 200
-    return len(queries)
-
-
 def test_page_runs_the_same_queries_with_2_or_50_comments_and_changes(
     client, support_member, member, acme
 ):
@@ -121,10 +114,9 @@ def test_page_runs_the_same_queries_with_2_or_50_comments_and_changes(
             seen_value=refresh(many).priority,
         )
     client.force_login(support_member)
-    _page_queries(client, few)  # warm caches (content types, session)
-    queries = _page_queries(client, few)
+    queries = count_queries(client, detail_url(few))
     assert queries <= PAGE_QUERY_BUDGET
-    assert _page_queries(client, many) == queries
+    assert count_queries(client, detail_url(many)) == queries
 
 
 # --- Status -----------------------------------------------------------------------------
@@ -311,10 +303,16 @@ def test_sla_on_track_for_a_new_ticket(support_member, acme):
     assert view.first_response == ""
 
 
+def solved_after(actor, client, hours: float) -> Ticket:
+    """A ticket opened ``hours`` ago and solved now, as read back from the database."""
+    ticket = opened_ago(actor, client, hours=hours)
+    services.set_ticket_status(actor=actor, ticket=ticket, status="solved")
+    return refresh(ticket)
+
+
 def test_sla_met_when_solved_in_time(client, support_member, acme):
-    ticket = opened_ago(support_member, acme, hours=10)
-    services.set_ticket_status(actor=support_member, ticket=ticket, status="solved")
-    view = sla_view(refresh(ticket))
+    ticket = solved_after(support_member, acme, hours=10)
+    view = sla_view(ticket)
     assert view.state == "met"
     assert view.when == "with 13 h to spare"
     assert view.first_response == "after 10 h, within the SLA"
@@ -325,9 +323,7 @@ def test_sla_met_when_solved_in_time(client, support_member, acme):
 
 
 def test_sla_missed_when_solved_late(support_member, acme):
-    ticket = opened_ago(support_member, acme, hours=30)
-    services.set_ticket_status(actor=support_member, ticket=ticket, status="solved")
-    view = sla_view(refresh(ticket))
+    view = sla_view(solved_after(support_member, acme, hours=30))
     assert view.state == "missed"
     assert view.when == "6 h late"
     assert view.resolution == "after 30 h, 6 h past the due time"

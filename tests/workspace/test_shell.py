@@ -135,8 +135,15 @@ def test_the_shell_has_sidebar_search_bell_and_user_menu(client, member):
     for label in ("Clients", "Pipeline", "Tickets", "Chat", "Tasks", "Calendar", "Reports"):
         assert f"<span>{label}</span>" in text
     # Sections not built yet are greyed out, not links.
-    assert text.count('class="nav-item disabled"') == 4
-    for built in ("team", "records:client_list", "records:board", "records:ticket_list"):
+    assert text.count('class="nav-item disabled"') == 3
+    built_pages = (
+        "team",
+        "records:client_list",
+        "records:board",
+        "records:ticket_list",
+        "records:my_tasks",
+    )
+    for built in built_pages:
         assert f'href="{reverse(built)}"' in text
     assert f'action="{reverse("search")}"' in text
     assert 'id="notification-bell"' in text

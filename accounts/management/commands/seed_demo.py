@@ -28,7 +28,7 @@ DEPARTMENTS = [
 
 # name, title, role, departments, timezone, working hours
 PEOPLE = [
-    ("Alex Morgan", "COO", Role.ADMIN, ["management"], "Europe/London", (8, 17)),
+    ("Alex Morgan", "COO", Role.ADMIN, ["management", "sales"], "Europe/London", (8, 17)),
     (
         "Priya Raman",
         "Head of Sales",

@@ -21,8 +21,8 @@ from records.views.deals import (
     deal_reply,
     default_pipeline_or_404,
     reason,
-    reason_response,
 )
+from records.views.live_reply import reason_response
 
 OWNER_MINE = "me"
 

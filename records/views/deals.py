@@ -11,7 +11,7 @@ from records import events, policies, services
 from records.deal_forms import DealForm, LoseForm
 from records.selectors import deals as selectors
 from records.views.create import refusal_as_error
-from records.views.live_reply import live_reply
+from records.views.live_reply import live_reply, reason_response
 from workspace.forms import call_service
 
 
@@ -121,11 +121,6 @@ def refused(request, deal, message: str, status: int) -> HttpResponse:
         messages.error(request, message)
         return redirect("records:deal_detail", pk=deal.pk)
     return reason_response(message, status)
-
-
-def reason_response(message: str, status: int) -> HttpResponse:
-    """A reason as plain text: board.js and the htmx error handler show it as a toast."""
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
 urlpatterns = [

@@ -8,7 +8,12 @@ middleware.py), never a colleague's concurrent one; a write that changed
 nothing answers only ``html``.
 """
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.shortcuts import redirect
+
+from records.services import FieldConflict
 
 
 def live_reply(request, html: str = "", *, topic: str, trigger: str | None = None):
@@ -21,3 +26,34 @@ def live_reply(request, html: str = "", *, topic: str, trigger: str | None = Non
     if trigger:
         response["HX-Trigger"] = trigger
     return response
+
+
+def reason_response(message: str, status: int) -> HttpResponse:
+    """A refusal's reason as plain text; records.js, board.js and tickets.js show it."""
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def refused(request, reason: str, status: int, *, page_url: str) -> HttpResponse:
+    """A refused write: the reason for htmx; a 403 page or a message on ``page_url`` otherwise."""
+    if request.htmx:
+        return reason_response(reason, status)
+    if status == 403:
+        raise PermissionDenied(reason)
+    messages.error(request, reason)
+    return redirect(page_url)
+
+
+def run_write(request, service, *, topic: str, page_url: str, forbidden: str) -> HttpResponse:
+    """Run one record write from a button: htmx gets the event it published, a plain post
+    goes back to ``page_url``; a refusal answers 409 (conflict), 403 or 422 with its reason."""
+    try:
+        service()
+    except FieldConflict as conflict:
+        return refused(request, " ".join(conflict.messages), 409, page_url=page_url)
+    except PermissionDenied as denied:
+        return refused(request, str(denied) or forbidden, 403, page_url=page_url)
+    except ValidationError as invalid:
+        return refused(request, " ".join(invalid.messages), 422, page_url=page_url)
+    if not request.htmx:
+        return redirect(page_url)
+    return live_reply(request, topic=topic)

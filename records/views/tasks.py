@@ -8,7 +8,7 @@ socket's copy; refusals answer 403/422 with a readable reason.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -18,7 +18,7 @@ from records import events, policies, services
 from records.models import ChecklistItem, Task
 from records.selectors import tasks as selectors
 from records.task_forms import TaskForm
-from records.views.live_reply import live_reply
+from records.views.live_reply import refused, run_write
 from workspace.forms import call_service
 
 MY_TASKS = "records/tasks.html"
@@ -122,7 +122,7 @@ def task_reassign(request, pk):
     task = policies.access_task(request.user, pk)
     assignee = User.objects.filter(pk=_int(request.POST.get("assignee")), is_active=True).first()
     if assignee is None:
-        return _refused(request, task, "Pick someone to give the task to.", 422)
+        return refused(request, "Pick someone to give the task to.", 422, page_url=task_url(task))
     return _write(
         request,
         task,
@@ -171,24 +171,13 @@ def _int(value) -> int | None:
 
 def _write(request, task: Task, service):
     """Run a task write; the answer is its live event (htmx) or the task page (plain post)."""
-    try:
-        service()
-    except PermissionDenied as denied:
-        return _refused(request, task, str(denied) or "You cannot change this task.", 403)
-    except ValidationError as invalid:
-        return _refused(request, task, " ".join(invalid.messages), 422)
-    if not request.htmx:
-        return redirect(task_url(task))
-    return live_reply(request, topic=events.task_topic(task.pk))
-
-
-def _refused(request, task: Task, reason: str, status: int) -> HttpResponse:
-    if request.htmx:
-        return HttpResponse(reason, status=status, content_type="text/plain; charset=utf-8")
-    if status == 403:
-        raise PermissionDenied(reason)
-    messages.error(request, reason)
-    return redirect(task_url(task))
+    return run_write(
+        request,
+        service,
+        topic=events.task_topic(task.pk),
+        page_url=task_url(task),
+        forbidden="You cannot change this task.",
+    )
 
 
 def task_url(task: Task) -> str:

@@ -8,11 +8,10 @@ when an event changes the ticket.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from records import events, policies, services
@@ -22,7 +21,7 @@ from records.selectors import tickets as selectors
 from records.selectors.fields import editable_text
 from records.ticket_forms import TicketForm
 from records.views.create import refusal_as_error
-from records.views.live_reply import live_reply
+from records.views.live_reply import refused, run_write
 from workspace.forms import call_service
 
 PAGE = "records/ticket_detail.html"
@@ -120,36 +119,17 @@ def ticket_assign_me(request, pk):
 
 
 def _write(request, ticket: Ticket, service):
-    """Run a ticket write the viewer may make; a refusal answers 403/422 with the reason.
+    """Run a ticket write the viewer may make; a refusal answers 403/409/422 with the reason.
 
     htmx gets the live event the write published (``X-Live-Event``, applied by
     live.js like the socket's copy); a plain form post goes back to the page.
     """
+    page_url = reverse("records:ticket_detail", args=[ticket.pk])
+    forbidden = "Only support, the ticket's assignee and admins change tickets."
     if not policies.can_edit_ticket(request.user, ticket):
-        return _refused(
-            request, ticket, "Only support, the ticket's assignee and admins change tickets.", 403
-        )
-    try:
-        service()
-    except services.FieldConflict as conflict:
-        return _refused(request, ticket, " ".join(conflict.messages), 409)
-    except PermissionDenied as denied:
-        return _refused(request, ticket, str(denied), 403)
-    except ValidationError as invalid:
-        return _refused(request, ticket, " ".join(invalid.messages), 422)
-    if not request.htmx:
-        return redirect("records:ticket_detail", pk=ticket.pk)
-    return live_reply(request, topic=events.ticket_topic(ticket.pk))
-
-
-def _refused(request, ticket: Ticket, reason: str, status: int) -> HttpResponse:
-    """A refused write with a readable reason: plain text for htmx, the message otherwise."""
-    if request.htmx:
-        return HttpResponse(reason, status=status, content_type="text/plain; charset=utf-8")
-    if status == 403:
-        raise PermissionDenied(reason)
-    messages.error(request, reason)
-    return redirect("records:ticket_detail", pk=ticket.pk)
+        return refused(request, forbidden, 403, page_url=page_url)
+    topic = events.ticket_topic(ticket.pk)
+    return run_write(request, service, topic=topic, page_url=page_url, forbidden=forbidden)
 
 
 # --- Opening a ticket ---------------------------------------------------------------------

@@ -734,6 +734,7 @@ class TimelineEntry(models.Model):
         MERGE = "merge", "Merge"
         TASK = "task", "Task"
         HANDOFF = "handoff", "Handoff"
+        CHAT = "chat", "Chat highlight"
 
     ACTIVITIES = (Kind.CALL, Kind.MEETING, Kind.EMAIL, Kind.NOTE)
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("healthz", views.health, name="health"),
     path("", include("accounts.urls")),
     path("", include("records.urls")),
+    path("chat/", include("chat.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,142 @@
+"""The live topics chat publishes, and their fragments (DESIGN §4).
+
+* ``room.<id>``: a room's page and the client page's room panel -- messages,
+  thread replies, edits, deletions, reactions, members. Followed also by the
+  chat sidebar of every member (the browser counts unread messages and
+  mentions from these events: what is unread differs per viewer, the
+  fragment does not). Policy: ``chat.policies.can_follow_room``.
+* ``user.<id>`` (accounts' own feed): rooms added to or removed from a
+  person's sidebar, and read marks, so their other tabs clear a badge.
+
+Typing is a signal, not an event (chat/consumers.py): it is never logged.
+Fragments are rendered once, in UTC, without a request; per-viewer controls
+(edit/delete on one's own messages) are shown by live.js from ``data-author``.
+"""
+
+import re
+from datetime import UTC
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from chat import policies
+from workspace import live
+
+live.register_topic("room", policies.can_follow_room)
+
+MESSAGES = "chat/message.html"
+
+
+def room_topic(room_id: int) -> str:
+    return f"room.{room_id}"
+
+
+def user_topic(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def room_link(room) -> str:
+    return reverse("chat:room", args=[room.pk])
+
+
+def message_link(message) -> str:
+    """The room page scrolled to the message (opening its thread for a reply)."""
+    return f"{reverse('chat:room', args=[message.room_id])}?message={message.pk}#msg-{message.pk}"
+
+
+def _render(template: str, context: dict) -> str:
+    with timezone.override(UTC):
+        return render_to_string(template, context)
+
+
+def decorate_references(html: str, clients) -> str:
+    """``#[Client name]`` and ``#Name`` in sanitized HTML → a chip linking the client.
+
+    Runs after the sanitizer on its output; inserts only escaped names and
+    the client's own URL. A ``#`` inside a URL or word is left alone.
+    """
+    for client in clients:
+        name = re.escape(escape(client.name))
+        chip = (
+            f'<a class="chip-client" href="{reverse("records:client_detail", args=[client.pk])}">'
+            f"#{escape(client.name)}</a>"
+        )
+        pattern = rf"(?<![\w#&/=\"'])#(?:\[{name}\]|{name}(?![\w]))"
+        html = re.sub(pattern, lambda _match, chip=chip: chip, html, flags=re.IGNORECASE)
+    return html
+
+
+def _message_context(message) -> dict:
+    from chat.selectors import message_for_display
+
+    return {"message": message_for_display(message.pk)}
+
+
+def message_posted(message, *, parent, mentioned) -> None:
+    """A new message (or thread reply) at the end of its room or thread, on every open page."""
+    context = _message_context(message) | {"parent": parent, "oob": True}
+    html = _render(f"{MESSAGES}#posted-oob", context)
+    payload = {
+        "room": message.room_id,
+        "message": message.pk,
+        "seq": message.seq,
+        "author": message.author_id,
+        "parent": parent.pk if parent else None,
+        "client_id": message.client_id,
+        "mentions": sorted(person.pk for person in mentioned),
+        "system": message.kind == message.Kind.SYSTEM,
+    }
+    live.publish(room_topic(message.room_id), "chat.message.posted", payload, html=html)
+
+
+def message_changed(message, kind: str) -> None:
+    """An edit, deletion or highlight: the message is drawn again where it is shown."""
+    html = _render(f"{MESSAGES}#message-oob", _message_context(message) | {"oob": True})
+    payload = {"room": message.room_id, "message": message.pk, "seq": message.seq}
+    live.publish(room_topic(message.room_id), kind, payload, html=html)
+
+
+def reactions_changed(message) -> None:
+    html = _render(f"{MESSAGES}#reactions-oob", _message_context(message) | {"oob": True})
+    payload = {"room": message.room_id, "message": message.pk}
+    live.publish(room_topic(message.room_id), "chat.reactions", payload, html=html)
+
+
+def members_changed(room, *, actor, joined=(), left=()) -> None:
+    from chat.selectors import room_members
+
+    html = _render(
+        "chat/room.html#members-oob", {"room": room, "members": room_members(room), "oob": True}
+    )
+    payload = {
+        "room": room.pk,
+        "actor": actor.pk,
+        "joined": [person.pk for person in joined],
+        "left": [person.pk for person in left],
+    }
+    live.publish(room_topic(room.pk), "chat.members", payload, html=html)
+
+
+def room_added(room, people) -> None:
+    """Each person's sidebar gains the room (drawn for them: a DM is named after the others)."""
+    from chat.selectors import sidebar_entry
+
+    for person in people:
+        html = _render(
+            "chat/sidebar.html#entry-oob", {"entry": sidebar_entry(room, person), "oob": True}
+        )
+        live.publish(user_topic(person.pk), "chat.room.added", {"room": room.pk}, html=html)
+
+
+def room_removed(room, people) -> None:
+    html = _render("chat/sidebar.html#entry-removed", {"room": room})
+    for person in people:
+        live.publish(user_topic(person.pk), "chat.room.removed", {"room": room.pk}, html=html)
+
+
+def room_read(room, person, seq: int) -> None:
+    """The person read the room up to ``seq``: their other tabs clear its badges."""
+    html = _render("chat/sidebar.html#read-oob", {"room": room})
+    live.publish(user_topic(person.pk), "chat.read", {"room": room.pk, "seq": seq}, html=html)

@@ -15,6 +15,7 @@ Fragments are rendered once, in UTC, without a request; per-viewer controls
 
 import re
 from datetime import UTC
+from html import escape as text_escape
 
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -51,21 +52,38 @@ def _render(template: str, context: dict) -> str:
         return render_to_string(template, context)
 
 
+TAG_RE = re.compile(r"(<[^>]*>)")
+OPAQUE_TAGS = {"a", "code", "pre"}  # a chip never goes inside a link or code
+
+
+def _chip(client) -> tuple[re.Pattern, str]:
+    name = re.escape(text_escape(client.name, quote=False))  # as bleach writes text nodes
+    url = reverse("records:client_detail", args=[client.pk])
+    pattern = re.compile(rf"(?<![\w#&/=])#(?:\[{name}\]|{name}(?!\w))", re.IGNORECASE)
+    return pattern, f'<a class="chip-client" href="{url}">#{escape(client.name)}</a>'
+
+
 def decorate_references(html: str, clients) -> str:
     """``#[Client name]`` and ``#Name`` in sanitized HTML → a chip linking the client.
 
-    Runs after the sanitizer on its output; inserts only escaped names and
-    the client's own URL. A ``#`` inside a URL or word is left alone.
+    Runs after the sanitizer on its output and inserts only escaped names and
+    the client's own URL. Only text outside tags, links and code is touched
+    (sanitized HTML: tags are well formed); a ``#`` inside a word is left alone.
     """
-    for client in clients:
-        name = re.escape(escape(client.name))
-        chip = (
-            f'<a class="chip-client" href="{reverse("records:client_detail", args=[client.pk])}">'
-            f"#{escape(client.name)}</a>"
-        )
-        pattern = rf"(?<![\w#&/=\"'])#(?:\[{name}\]|{name}(?![\w]))"
-        html = re.sub(pattern, lambda _match, chip=chip: chip, html, flags=re.IGNORECASE)
-    return html
+    chips = [_chip(client) for client in clients]
+    if not chips:
+        return html
+    parts, inside = TAG_RE.split(html), 0
+    for index, part in enumerate(parts):
+        if index % 2:
+            tag = re.match(r"</?([a-z0-9]+)", part)
+            if tag and tag.group(1) in OPAQUE_TAGS:
+                inside += -1 if part.startswith("</") else 1
+        elif not inside and "#" in part:
+            for pattern, chip in chips:
+                part = pattern.sub(lambda _match, chip=chip: chip, part)
+            parts[index] = part
+    return "".join(parts)
 
 
 def _message_context(message) -> dict:
@@ -75,8 +93,11 @@ def _message_context(message) -> dict:
 
 
 def message_posted(message, *, parent, mentioned) -> None:
-    """A new message (or thread reply) at the end of its room or thread, on every open page."""
-    context = _message_context(message) | {"parent": parent, "oob": True}
+    """A new message (or thread reply) at the end of its room or thread, on every open page.
+
+    ``message`` comes from ``chat.selectors.just_posted``: drawn without reading it back.
+    """
+    context = {"message": message, "parent": parent, "oob": True}  # chat.selectors.just_posted
     html = _render(f"{MESSAGES}#posted-oob", context)
     payload = {
         "room": message.room_id,

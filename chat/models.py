@@ -36,15 +36,21 @@ User = settings.AUTH_USER_MODEL
 
 class RoomQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Rooms ``user`` may read: open rooms, their departments' rooms, and their own."""
+        """Rooms ``user`` may read (``chat.policies.can_view_room`` as a query).
+
+        Open rooms, their departments' rooms, and private rooms and direct
+        messages they are a member of -- not those they left. Admins are no
+        exception: privacy holds for them too.
+        """
         if not (user.is_authenticated and user.is_active):
             return self.none()
-        return self.filter(
+        own = Membership.objects.filter(user=user, is_member=True).values("room_id")
+        return self.filter(archived_at__isnull=True).filter(
             Q(kind=Room.Kind.CLIENT)
             | Q(kind=Room.Kind.GROUP, is_private=False)
-            | Q(kind=Room.Kind.DEPARTMENT, department__members=user)
-            | Q(memberships__user=user, kind__in=[Room.Kind.GROUP, Room.Kind.DIRECT])
-        ).distinct()
+            | Q(kind=Room.Kind.DEPARTMENT, department__in=user.departments.values("pk"))
+            | Q(kind__in=[Room.Kind.GROUP, Room.Kind.DIRECT], pk__in=own)
+        )
 
 
 class Room(models.Model):
@@ -83,7 +89,8 @@ class Room(models.Model):
     objects = RoomQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-last_message_at", "-id"]
+        # Latest activity first; rooms without messages last (PostgreSQL puts NULLs first).
+        ordering = [models.F("last_message_at").desc(nulls_last=True), "-id"]
         constraints = [
             models.CheckConstraint(
                 name="chat_room_client_iff_client_kind",
@@ -162,7 +169,10 @@ class Message(models.Model):
     author = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="chat_messages"
     )
-    client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)
+    # NULL, not "": a message without an id (system, import) is outside the unique constraint.
+    client_id = models.CharField(  # noqa: DJ001
+        max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True
+    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
@@ -197,8 +207,16 @@ class Message(models.Model):
             ),
         ]
         indexes = [
+            # The send rate limit counts a person's recent messages.
             models.Index(fields=["author", "created_at"], name="chat_message_author_recent"),
+            # A thread's replies in order.
             models.Index(fields=["parent", "seq"], name="chat_message_thread"),
+            # A room's history without thread replies (latest 50, then older by seq).
+            models.Index(
+                fields=["room", "-seq"],
+                condition=Q(parent__isnull=True),
+                name="chat_message_timeline",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -228,7 +246,8 @@ class Reaction(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["message", "user", "emoji"], name="chat_reaction_once"
-            ),
+            models.UniqueConstraint(fields=["message", "user", "emoji"], name="chat_reaction_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on {self.message_id}"

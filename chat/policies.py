@@ -5,10 +5,23 @@ frames chat takes), search, notifications and the services. Private rooms and
 direct messages are visible to their members alone: every lookup goes through
 ``access_room``/``access_message``, which answer one "not found" for a room
 that does not exist and for one the person may not see.
+
+* Reading: client rooms and public group rooms, all staff; a department's
+  room, its members; private group rooms and direct messages, their members.
+  **Admins are no exception**: being an admin never opens a private room or a
+  direct message (nor mentions or notifications from one).
+* Posting: client rooms, all staff (joining only adds the room to one's
+  sidebar); every other room, its members -- someone who left a public room
+  joins again to post.
+* Moderating (deleting others' messages; in group rooms, managing members):
+  a group room's owners, and admins in any room they can read but a direct
+  message. So an admin manages every public group room and the private rooms
+  they are in, never one they cannot see.
 """
 
 from django.http import Http404
 
+from accounts.models import User
 from chat.models import Membership, Message, Room
 from records.policies import can_view, in_department
 
@@ -19,6 +32,11 @@ def _membership(user, room: Room) -> Membership | None:
     if user.pk not in cache:
         cache[user.pk] = Membership.objects.filter(room=room, user=user).first()
     return cache[user.pk]
+
+
+def forget_memberships(room: Room) -> None:
+    """Drop what ``_membership`` remembered on this instance (after members changed)."""
+    room.__dict__.pop("_chat_memberships", None)
 
 
 def is_member(user, room: Room) -> bool:
@@ -37,13 +55,25 @@ def can_view_room(user, room: Room) -> bool:
     return is_member(user, room)
 
 
+def readers(room: Room):
+    """The people who may read ``room`` (``can_view_room`` as one query): whom to notify."""
+    people = User.objects.filter(is_active=True)
+    if room.archived_at is not None:
+        return people.none()
+    if room.is_open_to_all:
+        return people
+    if room.kind == Room.Kind.DEPARTMENT:
+        return people.filter(departments=room.department_id)
+    return people.filter(chat_memberships__room=room, chat_memberships__is_member=True)
+
+
 def can_post(user, room: Room) -> bool:
-    """Open rooms take posts from all staff; other rooms from their members."""
+    """Client rooms take posts from all staff; other rooms from their members."""
     return can_view_room(user, room) and (room.kind == Room.Kind.CLIENT or is_member(user, room))
 
 
 def can_join(user, room: Room) -> bool:
-    return room.is_open_to_all and can_view(user) and not is_member(user, room)
+    return room.is_open_to_all and can_view_room(user, room) and not is_member(user, room)
 
 
 def can_leave(user, room: Room) -> bool:
@@ -51,14 +81,21 @@ def can_leave(user, room: Room) -> bool:
     return room.kind in (Room.Kind.GROUP, Room.Kind.CLIENT) and is_member(user, room)
 
 
-def can_manage_members(user, room: Room) -> bool:
-    """Group rooms: their owners and admins. Direct messages gain people by a new room."""
-    if room.kind != Room.Kind.GROUP or not can_view(user):
-        return False
-    if user.is_admin:
-        return True
+def is_owner(user, room: Room) -> bool:
     membership = _membership(user, room)
     return bool(membership and membership.is_member and membership.role == Membership.Role.OWNER)
+
+
+def can_moderate(user, room: Room) -> bool:
+    """Delete others' messages: group owners, and admins in rooms they can read but a DM."""
+    if room.kind == Room.Kind.DIRECT or not can_view_room(user, room):
+        return False
+    return user.is_admin or is_owner(user, room)
+
+
+def can_manage_members(user, room: Room) -> bool:
+    """Add, remove, promote: group rooms' moderators. Direct messages gain people by a new room."""
+    return room.kind == Room.Kind.GROUP and can_moderate(user, room)
 
 
 def can_edit_message(user, message: Message) -> bool:
@@ -76,7 +113,7 @@ def can_delete_message(user, message: Message) -> bool:
         return False
     if message.author_id == user.pk:
         return can_view_room(user, message.room)
-    return can_manage_members(user, message.room)
+    return can_moderate(user, message.room)
 
 
 def can_react(user, message: Message) -> bool:
@@ -96,22 +133,28 @@ def can_highlight(user, message: Message) -> bool:
 # --- Lookups: the object, or one 404 for missing and forbidden alike -----------
 
 
+def as_pk(value) -> int | None:
+    """An id from a URL, a form or a socket frame: a positive whole number, else None.
+
+    Strict, so ``1.5``, ``true`` or ``"٣"`` never find row 1 or 3.
+    """
+    if isinstance(value, str) and value.isascii() and value.isdecimal():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return None
+
+
 def access_room(user, pk) -> Room:
-    try:
-        room = Room.objects.select_related("client", "department").get(pk=pk)
-    except (Room.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such room.") from None
-    if not can_view_room(user, room):
+    room = Room.objects.select_related("client", "department").filter(pk=as_pk(pk)).first()
+    if room is None or not can_view_room(user, room):
         raise Http404("No such room.")
     return room
 
 
 def access_message(user, pk) -> Message:
-    try:
-        message = Message.objects.select_related("room", "author").get(pk=pk)
-    except (Message.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such message.") from None
-    if not can_view_room(user, message.room):
+    message = Message.objects.select_related("room", "author").filter(pk=as_pk(pk)).first()
+    if message is None or not can_view_room(user, message.room):
         raise Http404("No such message.")
     return message
 
@@ -120,7 +163,8 @@ def access_message(user, pk) -> Message:
 
 
 def can_follow_room(user, key: str) -> bool:
-    if not key.isdigit() or not can_view(user):
+    pk = as_pk(key)
+    if pk is None or not can_view(user):
         return False
-    room = Room.objects.select_related("department").filter(pk=int(key)).first()
+    room = Room.objects.filter(pk=pk).first()
     return room is not None and can_view_room(user, room)

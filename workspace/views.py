@@ -4,10 +4,11 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from accounts import policies, selectors
+from chat.search import first_hits as first_messages
 from records.selectors.home import my_work
 from records.selectors.search import MAX_QUERY_LENGTH as MAX_SEARCH_LENGTH
 from records.selectors.search import PER_GROUP as SEARCH_PER_GROUP
-from records.selectors.search import search_everything
+from records.selectors.search import Group, search_everything
 
 SEARCH_MENU_PER_GROUP = 4
 
@@ -37,6 +38,8 @@ def search(request):
     in_menu = request.htmx and request.htmx.target == "topbar-search-results"
     limit = SEARCH_MENU_PER_GROUP if in_menu else SEARCH_PER_GROUP
     groups = search_everything(query, limit=limit) if query else []
+    if groups:  # the query has words to search for
+        groups.append(_messages_group(request.user, query, limit))
     context = {
         "query": query,
         "groups": groups,
@@ -49,6 +52,12 @@ def search(request):
     if request.htmx and request.htmx.target == "search-results":
         return render(request, "workspace/search.html#search-results", context)
     return render(request, "workspace/search.html", context)
+
+
+def _messages_group(user, query: str, limit: int) -> Group:
+    """Messages in the rooms ``user`` may read (never others' private rooms or DMs)."""
+    found, more = first_messages(user, query, limit)
+    return Group("messages", "Messages", "chat-dots", "chat:search", found, more)
 
 
 @login_not_required

@@ -28,6 +28,7 @@ TIMELINE_FILTERS = {
     "contacts": ("Contacts", (Kind.CONTACT,)),
     "tasks": ("Tasks", (Kind.TASK,)),
     "handoffs": ("Handoffs", (Kind.HANDOFF,)),
+    "chat": ("Chat", (Kind.CHAT,)),
 }
 _GROUP_OF_KIND = {
     kind: name for name, (_, kinds) in TIMELINE_FILTERS.items() if kinds for kind in kinds

@@ -1,4 +1,7 @@
-"""Deals on pipelines: open, move between stages, win, lose, delete."""
+"""Deals on pipelines: open, move between stages, win, lose, delete.
+
+A won deal is also told in its client's chat room ("Deal X won by Ana — €12,000").
+"""
 
 from decimal import Decimal
 
@@ -25,6 +28,10 @@ from records.services.base import (
     _timeline,
     _topics,
 )
+from records.services.chat_lines import literal, tell_client_room
+
+# Amounts in a chat line: "€12,000"; other currencies by their code ("12,000 CHF").
+CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£"}
 
 # --- Deals ---------------------------------------------------------------------
 
@@ -179,7 +186,19 @@ def move_deal(
             payload |= {"change": change.pk, "timeline": entry.pk}
         kind = {"won": "deal.won", "lost": "deal.lost"}.get(deal.status, "deal.moved")
         events.publish(_topics(deal), kind, payload)
+        if stage.is_won and not old_stage.is_won:
+            tell_client_room(
+                deal.client,
+                literal(f"Deal {deal} won by {actor} — {_money(deal.amount, deal.currency)}"),
+            )
     return deal
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    """``12000, "EUR"`` → ``€12,000``; cents only when there are some."""
+    number = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    sign = CURRENCY_SIGNS.get(currency)
+    return f"{sign}{number}" if sign else f"{number} {currency}"
 
 
 def _resolve_loss_reason(loss_reason) -> LossReason:

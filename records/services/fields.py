@@ -36,6 +36,7 @@ from records.services.base import (
     last_change,
 )
 from records.services.reminders import _schedule_reminder, aware_due, local_due, task_link
+from records.services.tickets import priority_changed
 from workspace.text import render_markdown
 
 # The fields ``update_field`` may change, per model. Others have their own service
@@ -144,6 +145,8 @@ def update_field(*, actor: User, obj, field: str, value, seen_value):
         )
         if isinstance(obj, Task):
             _task_changed(actor, obj, field, was)
+        if isinstance(obj, Ticket) and field == "priority":
+            priority_changed(actor=actor, ticket=obj, old=current)
     return obj
 
 

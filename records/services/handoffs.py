@@ -15,6 +15,9 @@ has none). An escalated handoff can still be accepted or declined.
 Answers lock the handoff row: of two accepts at once (a second click, two
 tabs, two people) the second waits, then sees the first and is refused with
 who accepted it; no second task is created.
+
+Each step is also told in the client's chat room, as a system line posted in
+the same transaction (records/services/chat_lines.py).
 """
 
 from datetime import timedelta
@@ -45,6 +48,7 @@ from records.services.base import (
     _timeline,
     _topics,
 )
+from records.services.chat_lines import first_line, literal, tell_client_room
 from records.services.reminders import task_link
 from records.services.tasks import _insert_task
 from workspace.text import render_markdown
@@ -183,6 +187,12 @@ def hand_off(
             body_html=handoff.note_html,
         )
         _publish(handoff, "handoff.created", actor=actor, entry=entry)
+        receiver = _receiver_name(handoff)
+        tell_client_room(
+            client,
+            f"{literal(f'{actor} handed this client{about} off to {receiver}')}: "
+            f"{first_line(handoff.note)}",
+        )
         for person in _receivers(handoff):
             notify(
                 recipient=person,
@@ -296,6 +306,10 @@ def accept_handoff(
             assignee=assignee.pk,
             owner_change=owner_change,
         )
+        tell_client_room(
+            client,
+            literal(f"{actor} accepted the handoff from {handoff.from_user}{for_whom}."),
+        )
         notify(
             recipient=handoff.from_user,
             actor=actor,
@@ -376,6 +390,11 @@ def decline_handoff(*, actor: User, handoff: Handoff, reason: str) -> Handoff:
             data={"change": change.pk},
         )
         _publish(handoff, "handoff.declined", actor=actor, entry=entry)
+        tell_client_room(
+            handoff.client,
+            f"{literal(f'{actor} declined the handoff from {handoff.from_user}')}: "
+            f"{first_line(handoff.decline_reason)}",
+        )
         notify(
             recipient=handoff.from_user,
             actor=actor,
@@ -404,6 +423,10 @@ def withdraw_handoff(*, actor: User, handoff: Handoff) -> Handoff:
             data={"change": change.pk},
         )
         _publish(handoff, "handoff.withdrawn", actor=actor, entry=entry)
+        tell_client_room(
+            handoff.client,
+            literal(f"{actor} withdrew the handoff to {_receiver_name(handoff)}."),
+        )
         for person in _receivers(handoff):
             notify(
                 recipient=person,
@@ -452,6 +475,13 @@ def escalate_handoff(*, handoff_id: int) -> Handoff | None:
             data={"change": change.pk},
         )
         _publish(handoff, "handoff.escalated", actor=None, entry=entry)
+        tell_client_room(
+            handoff.client,
+            literal(
+                f"The handoff to {_receiver_name(handoff)} went unanswered for {waited} "
+                f"and was escalated to {handoff.to_department}'s managers."
+            ),
+        )
         managers = _managers(handoff.to_department) or list(
             User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk")
         )

@@ -1,4 +1,9 @@
-"""Support tickets: open (SLA computed), status with its timestamps, rating."""
+"""Support tickets: open (SLA computed), status with its timestamps, rating; escalation.
+
+A ticket is *escalated* when its priority is raised to urgent (the field is
+changed through ``update_field``, which calls :func:`priority_changed`): the
+client's chat room is told, so everyone following the client sees it.
+"""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,6 +27,7 @@ from records.services.base import (
     _timeline,
     _topics,
 )
+from records.services.chat_lines import literal, tell_client_room
 
 
 def create_ticket(
@@ -159,3 +165,17 @@ def rate_ticket(*, actor: User, ticket: Ticket, satisfaction) -> Ticket:
             {"id": ticket.pk, "satisfaction": rating, "actor": actor.pk, "timeline": entry.pk},
         )
     return ticket
+
+
+def priority_changed(*, actor: User, ticket: Ticket, old: str) -> None:
+    """Inside ``update_field``'s transaction, after a ticket's priority changed from ``old``:
+    raised to urgent, the ticket is escalated and its client's room is told."""
+    if ticket.priority != Priority.URGENT or old == Priority.URGENT:
+        return
+    tell_client_room(
+        ticket.client,
+        literal(
+            f"{actor} escalated ticket #{ticket.pk} “{ticket}” to urgent "
+            f"(was {Priority(old).label.lower()})."
+        ),
+    )

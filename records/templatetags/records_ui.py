@@ -82,6 +82,7 @@ TIMELINE_ICONS = {
     "merge": "intersect",
     "task": "check2-square",
     "handoff": "arrow-left-right",
+    "chat": "chat-quote",
 }
 
 

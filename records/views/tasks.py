@@ -14,10 +14,12 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from chat.events import message_link
+from chat.policies import access_message
 from records import events, policies, services
 from records.models import ChecklistItem, Task
 from records.selectors import tasks as selectors
-from records.task_forms import TaskForm
+from records.task_forms import TaskForm, message_prefill
 from records.views.live_reply import refused, run_write
 from workspace.forms import call_service
 
@@ -198,11 +200,28 @@ def _link(request):
     return None
 
 
-def _form(request, *, quick: bool) -> TaskForm:
-    initial = {}
+def _source_message(request):
+    """The chat message a task is made from (``?message=``, chat's "make a task"): it prefills
+    the form and the description links back to it. One 404 for missing, deleted and private."""
+    if not request.GET.get("message"):
+        return None
+    message = access_message(request.user, request.GET["message"])
+    if message.is_deleted:
+        raise Http404("No such message.")
+    return message
+
+
+def _form(request, *, quick: bool, source=None) -> TaskForm:
+    initial = message_prefill(source) if source else {}
     if request.GET.get("assignee", "").isdigit():
         initial["assignee"] = int(request.GET["assignee"])
-    return TaskForm(request.POST or None, viewer=request.user, quick=quick, initial=initial)
+    return TaskForm(
+        request.POST or None,
+        viewer=request.user,
+        quick=quick,
+        initial=initial,
+        with_description=source is not None,
+    )
 
 
 def _create(request, form: TaskForm, link) -> Task | None:
@@ -221,7 +240,7 @@ def _create(request, form: TaskForm, link) -> Task | None:
 
 def task_new(request):
     link = _link(request)
-    form = _form(request, quick=False)
+    form = _form(request, quick=False, source=_source_message(request))
     if request.method == "POST":
         task = _create(request, form, link)
         if task is not None:
@@ -236,11 +255,14 @@ def task_quick(request):
         query = request.GET.urlencode()
         return redirect(reverse("records:task_new") + (f"?{query}" if query else ""))
     link = _link(request)
-    form = _form(request, quick=True)
+    source = _source_message(request)
+    form = _form(request, quick=True, source=source)
     created = _create(request, form, link) if request.method == "POST" else None
     context = {
         "form": form,
         "created": created,
+        "source": source,
+        "source_link": message_link(source) if source else "",
         "query": request.GET.urlencode(),
         **link_context(link),
     }

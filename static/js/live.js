@@ -9,6 +9,16 @@
 // - Reconnects with exponential backoff and jitter; shows "Reconnecting…".
 // - Does per viewer what the server's one rendering cannot: local times
 //   (<time datetime data-localize>) and own-item controls (data-author).
+// - Lets page scripts use the socket (chat): every frame is dispatched as a
+//   DOM event named after its type ("live.signal" -> "live:signal", "chat.sent"
+//   -> "chat:sent"; detail = the frame), "live:connected"/"live:disconnected"
+//   mark the socket opening and closing, and window.live.send(frame) sends an
+//   action. Frames are NOT queued while disconnected: send() returns false and
+//   the frame is dropped, and live.connected() says whether a send can go now.
+//   A page whose action must not be lost (chat.send) keeps it until answered,
+//   and either posts it over HTTP or sends it again on "live:connected" (with
+//   the same client_id, so a retry never duplicates). Stale frames (typing,
+//   read marks) are better dropped than replayed late, hence no queue here.
 // No inline scripts or styles (CSP): state is shown with CSS classes.
 "use strict";
 
@@ -51,9 +61,13 @@
     if (socket || signedOut) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/ws/`);
+    let opened = false;
     socket.addEventListener("open", () => {
+      opened = true;
       subscribe([...lastIds.keys()]);
       keepAlive();
+      // After the subscriptions: the server takes a tab's frames in order.
+      document.dispatchEvent(new CustomEvent("live:connected"));
     });
     socket.addEventListener("message", (message) => {
       keepAlive();
@@ -63,6 +77,7 @@
       socket = null;
       clearTimeout(pingTimer);
       body.classList.remove("live-online");
+      if (opened) document.dispatchEvent(new CustomEvent("live:disconnected", { detail: { code: event.code } }));
       if (event.code === 4401) {
         // Signed out (or the session expired): retrying cannot help.
         signedOut = true;
@@ -77,8 +92,15 @@
     });
   }
 
+  function connected() {
+    return Boolean(socket && socket.readyState === WebSocket.OPEN);
+  }
+
+  // Send an action frame now; false (and nothing sent) while disconnected.
   function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+    if (!connected()) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
   }
 
   function subscribe(topics) {
@@ -290,6 +312,6 @@
   };
   window.addEventListener("online", wake);
   document.addEventListener("visibilitychange", wake);
-  window.live = { send, apply };
+  window.live = { send, connected, apply };
   connect();
 })();

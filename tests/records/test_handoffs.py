@@ -61,7 +61,7 @@ def handoff(support_member, acme, ticket, sales, sales_manager):
 def test_hand_off_records_notifies_managers_publishes_and_schedules_escalation(
     support_member, support, sales_manager, acme, ticket, sales
 ):
-    with capture_events(5) as events:
+    with capture_events(6) as events:
         handoff = services.hand_off(
             actor=support_member,
             client=acme,
@@ -82,10 +82,14 @@ def test_hand_off_records_notifies_managers_publishes_and_schedules_escalation(
         f"client.{acme.pk}",
         f"ticket.{ticket.pk}",
         f"user.{support_member.pk}",
+        # The client's room is told before anyone is notified: a chat post locks the room,
+        # then the people it mentions; the same order here cannot deadlock with it.
+        f"room.{acme.chat_room.pk}",
         f"user.{sales_manager.pk}",
     ]
     assert {e.kind for e in events[:4]} == {"handoff.created"}
-    assert events[4].kind == "notification.added"
+    assert events[4].kind == "chat.message.posted"
+    assert events[5].kind == "notification.added"
     notification = Notification.objects.get(recipient=sales_manager)
     assert notification.kind == "handoff"
     assert notification.link == f"/handoffs/{handoff.pk}/"

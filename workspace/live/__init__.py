@@ -6,14 +6,20 @@ The whole public API, for services and apps:
 
     live.publish("client.42", "client.updated", {"field": "name"}, html=fragment)
     live.register_topic("client", policies.can_view_client_topic)
+    live.register_action("chat.send", handler)   # async def handler(socket, frame)
 
 `publish` writes an event row in the caller's transaction and delivers it when
 that transaction commits (nothing is sent when it rolls back). Apps register,
 per topic prefix, the policy deciding who may subscribe; they do it in their
-``events.py`` module, which the bus imports at start-up. Nothing outside this
-package talks to the channel layer (tests/live/test_boundaries.py checks it).
+``events.py`` module, which the bus imports at start-up. An app that takes
+frames over the socket registers a handler per action in its ``consumers.py``
+(imported at start-up too); the handler's ``socket`` can reply, send errors
+and broadcast ephemeral signals (workspace/live/actions.py: ``ActionSocket``).
+Nothing outside this package talks to the channel layer
+(tests/live/test_boundaries.py checks it).
 """
 
+from workspace.live.actions import register_action
 from workspace.live.policies import can_subscribe, register_topic
 
 
@@ -29,4 +35,4 @@ def publish(topic: str, kind: str, payload: dict | None = None, html: str | None
     return publish_event(topic, kind, payload, html)
 
 
-__all__ = ["can_subscribe", "publish", "register_topic"]
+__all__ = ["can_subscribe", "publish", "register_action", "register_topic"]

@@ -9,5 +9,6 @@ class LiveConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Each app's events.py registers the topics it publishes and who may see them.
-        autodiscover_modules("events")
+        # Each app's events.py registers the topics it publishes and who may see them;
+        # consumers.py, where an app takes frames over the socket, its action handlers.
+        autodiscover_modules("events", "consumers")

@@ -11,10 +11,29 @@ Frames from the browser are JSON objects with an ``action``:
 ``subscribe`` maps each topic to the last event id the tab saw (or null).
 Each topic is answered on its own: ``live.subscribed`` then the missed events
 in id order (or ``live.resync``), or ``live.error`` with code ``forbidden``.
+
+Apps add actions of their own, named ``<app>.<verb>``, with
+``live.register_action`` in their ``consumers.py`` (workspace/live/actions.py).
+Chat's (chat/consumers.py):
+
+    {"action": "chat.send", "room": 12, "body": "...", "client_id": "c-1", "parent": null}
+        -> {"type": "chat.sent", "client_id", "room", "message", "seq", "created"}
+           to the sender; the message itself comes to every follower of
+           ``room.12`` (the sender too) as a ``live.event``
+    {"action": "chat.typing", "room": 12}
+        -> ``live.signal`` {kind: "chat.typing"} to the room's other sockets
+    {"action": "chat.read", "room": 12, "seq": 57}   (no answer unless an error)
+
 Frames from the server: ``live.event`` {topic, id, kind, html, payload},
-``live.presence`` {topic, people}, ``live.resync`` {topic, id},
+``live.presence`` {topic, people}, ``live.signal`` {topic, kind, user: {id,
+name}, ...} (ephemeral: never logged nor replayed; not sent back to the
+socket it came from), ``live.resync`` {topic, id},
 ``live.subscribed``/``live.unsubscribed`` {topic}, ``live.error`` {code,
-message, topic?}, ``live.pong``.
+message, topic?, ...} (apps add fields such as ``client_id``,
+``retry_after``), ``live.pong``, and apps' own replies (``chat.sent``).
+Error codes of the bus: bad_json, bad_frame, too_large, unknown_action,
+bad_topic, bad_last_id, too_many_topics, forbidden, not_subscribed,
+unavailable, server_error (an app's handler failed; ``action`` says which).
 
 Nothing a browser sends is ever passed to the channel layer: the socket is
 not a layer member at all (the process's hub is), so a forged ``type`` has
@@ -32,6 +51,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth import get_user_model
 
 from workspace.live import conf, wire
+from workspace.live.actions import ActionSocket, action_names, handler_for
 from workspace.live.hub import get_hub
 from workspace.live.policies import can_subscribe, is_valid_topic
 from workspace.live.presence import member_entry
@@ -90,7 +110,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
-        self.presence_entry = member_entry(user, uuid.uuid4().hex)
+        self.socket_id = uuid.uuid4().hex
+        self.presence_entry = member_entry(user, self.socket_id)
+        self.handle = ActionSocket(self)  # what apps' frame handlers see
         try:
             self.hub = await get_hub()
         except Exception:
@@ -126,12 +148,26 @@ class LiveConsumer(AsyncWebsocketConsumer):
         except ValueError:
             return self.send_error("bad_json", "That frame is not valid JSON.")
         action = message.get("action") if isinstance(message, dict) else None
-        handler = self.actions.get(action) if isinstance(action, str) else None
+        if not isinstance(action, str):
+            action = None
+        if action in self.actions:
+            return await self.actions[action](self, message)
+        handler = handler_for(action) if action else None
         if handler is None:
-            return self.send_error(
-                "unknown_action", f"Unknown action; use one of {', '.join(sorted(self.actions))}."
-            )
-        await handler(self, message)
+            names = ", ".join(sorted(self.actions) + action_names())
+            return self.send_error("unknown_action", f"Unknown action; use one of {names}.")
+        await self._run_app_action(handler, action, message)
+
+    async def _run_app_action(self, handler, action: str, message: dict) -> None:
+        """Run an app's handler; a bug in it costs an error frame, never the socket."""
+        try:
+            await handler(self.handle, message)
+        except Exception:
+            logger.exception("Live action %s failed", action)
+            extra = {"action": action}
+            if isinstance(message.get("client_id"), str):
+                extra["client_id"] = message["client_id"][:100]
+            self.send_error("server_error", "That did not work; try again.", **extra)
 
     async def subscribe(self, message):
         topics = message.get("topics")
@@ -244,11 +280,24 @@ class LiveConsumer(AsyncWebsocketConsumer):
         "ping": ping,
     }
 
-    def send_error(self, code: str, message: str, topic: str | None = None) -> None:
+    def send_error(self, code: str, message: str, topic: str | None = None, **extra) -> None:
         fields = {"type": "live.error", "code": code, "message": message}
         if topic is not None:
             fields["topic"] = topic
+        self.push(frame(**fields, **extra))
+
+    def send_frame(self, fields: dict) -> None:
         self.push(frame(**fields))
+
+    async def signal(self, topic: str, kind: str, data: dict) -> None:
+        """An ephemeral frame from this person to the topic's other sockets (ActionSocket)."""
+        sender = {"id": self.user.pk, "name": str(self.user)}
+        fields = {"type": "live.signal", "topic": topic, "kind": kind, "user": sender, **data}
+        try:
+            await self.hub.broadcast(topic, fields, exclude=self.socket_id)
+        except Exception:  # best effort, like presence (Redis may be restarting)
+            logger.exception("Signal %s on %s failed", kind, topic)
+            self.send_error("unavailable", "Live updates are unavailable; retry.", topic)
 
     # --- Frames to the browser ------------------------------------------------------
 

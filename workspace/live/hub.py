@@ -10,7 +10,8 @@ serialized once by the publisher -- to its sockets' bounded send queues.
 The hub also sweeps the event log every few seconds for events of its topics
 that the layer did not bring (a full in-memory channel, a Redis restart, a
 publisher in another process with the in-memory layer), and keeps this
-process's presence entries fresh.
+process's presence entries fresh. Ephemeral frames (presence, signals) take
+the same layer path as events (``broadcast``) but skip the log.
 """
 
 import asyncio
@@ -122,11 +123,13 @@ class Hub:
                 framed = wire.text_frame(text)  # once, for every socket here
                 for socket in tuple(sockets):
                     socket.push_event(topic, event_id, text, framed)
-        elif message.get("type") == "live.presence" and sockets:
+        elif message.get("type") == "live.broadcast" and sockets:
             text = message["frame"]
             framed = wire.text_frame(text)
+            exclude = message.get("exclude")
             for socket in tuple(sockets):
-                socket.push(text, framed)
+                if socket.socket_id != exclude:
+                    socket.push(text, framed)
 
     # --- Following topics -------------------------------------------------------
 
@@ -196,10 +199,19 @@ class Hub:
         """Tell every subscriber of the topic, in every process, who is here now."""
         people = await self.presence.members(topic)
         self.shown[topic] = people
-        frame = json.dumps(
-            {"type": "live.presence", "topic": topic, "people": people}, separators=(",", ":")
-        )
-        await layer.group_send(topic, {"type": "live.presence", "topic": topic, "frame": frame})
+        await self.broadcast(topic, {"type": "live.presence", "topic": topic, "people": people})
+
+    async def broadcast(self, topic: str, fields: dict, exclude: str | None = None) -> None:
+        """Send a frame to every socket following ``topic``, in every process.
+
+        For what is ephemeral (presence, signals such as typing): it is not
+        written to the event log, so it is never replayed nor swept. The frame
+        is serialized once here; ``exclude`` is the id of a socket to skip
+        (the one whose signal it is).
+        """
+        frame = json.dumps(fields, separators=(",", ":"))
+        message = {"type": "live.broadcast", "topic": topic, "frame": frame, "exclude": exclude}
+        await layer.group_send(topic, message)
 
     async def _refresh_presence(self) -> None:
         pairs = [

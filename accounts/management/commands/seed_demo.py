@@ -1,6 +1,7 @@
 """Load a realistic demo company. Safe to run again: nothing is duplicated.
 
-People and departments first, then the client book (records/demo.py). With
+People and departments first, then the client book (records/demo.py), then
+the chat rooms and their conversations (chat/demo.py). With
 ``--scale N`` it also adds N generated clients for benchmarks (every run adds
 N more: that part is deliberately not idempotent).
 """
@@ -14,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Department, Role, User
+from chat.demo import seed_chat
 from records import demo
 
 DEMO_PASSWORD = "workspace-demo"  # noqa: S105 - printed for the demo; refused in production
@@ -64,7 +66,7 @@ def demo_email(full_name: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Load the demo company (departments, people, client book). Idempotent."
+    help = "Load the demo company (departments, people, client book, chat). Idempotent."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -95,6 +97,7 @@ class Command(BaseCommand):
             f"({created} new)."
         )
         self.seed_book()
+        self.seed_chat()
         if scale > 0:
             self.seed_scale(scale)
         self.stdout.write(f"Sign in as {demo_email(PEOPLE[0][0])} with password {DEMO_PASSWORD}")
@@ -106,6 +109,14 @@ class Command(BaseCommand):
             self.stdout.write(f"Client book: {describe(made)} in {perf_counter() - started:.1f} s.")
         else:
             self.stdout.write("Client book already there.")
+
+    def seed_chat(self) -> None:
+        started = perf_counter()
+        made = seed_chat(demo_email(PEOPLE[0][0]))
+        if made:
+            self.stdout.write(f"Chat: {describe(made)} in {perf_counter() - started:.1f} s.")
+        else:
+            self.stdout.write("Chat already there.")
 
     def seed_scale(self, count: int) -> None:
         self.stdout.write(f"Generating {count:,} clients …")

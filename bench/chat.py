@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.ws_fanout import (  # noqa: E402 (after the path is set, when run as a script)
     cpu_seconds,
+    open_tab,
     percentile,
     raise_fd_limit,
     rss_kb,
@@ -115,7 +116,6 @@ def prepare(members: int) -> dict:
 
 async def run_client(plan: dict) -> None:
     """Hold this process's sockets; on "go <start>", send on schedule; answer "report"."""
-    from websockets.asyncio.client import connect
 
     room, rate, senders = plan["room"], plan["rate"], plan["senders"]
     receipts: dict[str, list] = {}  # client_id -> [count, first receipt, last receipt]
@@ -142,17 +142,8 @@ async def run_client(plan: dict) -> None:
             pass
 
     async def open_one(url: str, cookie: str):
-        origin = url.replace("ws://", "http://").removesuffix("/ws/")
         async with opening:
-            socket = await connect(
-                url,
-                origin=origin,
-                additional_headers={"Cookie": cookie},
-                compression=None,
-                ping_interval=None,
-                open_timeout=60,
-                max_queue=None,
-            )
+            socket = await open_tab(url, cookie)
             topic = f"room.{room}"
             await socket.send(json.dumps({"action": "subscribe", "topics": {topic: None}}))
             while True:

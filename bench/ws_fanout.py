@@ -61,8 +61,23 @@ def percentile(values: list[float], fraction: float) -> float:
 # --- Clients (a subprocess each, so they can use another core) ----------------------
 
 
-async def run_client(urls: list[str], count: int, cookie: str, topic: str) -> None:
+async def open_tab(url: str, cookie: str):
+    """A socket opened as a signed-in browser tab would (same origin, session cookie),
+    without compression or pings, and keeping every frame it receives."""
     from websockets.asyncio.client import connect
+
+    return await connect(
+        url,
+        origin=url.replace("ws://", "http://").removesuffix("/ws/"),
+        additional_headers={"Cookie": cookie},
+        compression=None,
+        ping_interval=None,
+        open_timeout=60,
+        max_queue=None,
+    )
+
+
+async def run_client(urls: list[str], count: int, cookie: str, topic: str) -> None:
 
     receipts: dict[int, list] = {}  # notification id -> [count, last receipt]
     sizes = []
@@ -84,18 +99,8 @@ async def run_client(urls: list[str], count: int, cookie: str, topic: str) -> No
             pass
 
     async def open_one(number: int) -> None:
-        url = urls[number % len(urls)]
-        origin = url.replace("ws://", "http://").removesuffix("/ws/")
         async with opening:
-            socket = await connect(
-                url,
-                origin=origin,
-                additional_headers={"Cookie": cookie},
-                compression=None,
-                ping_interval=None,
-                open_timeout=60,
-                max_queue=None,
-            )
+            socket = await open_tab(urls[number % len(urls)], cookie)
             await socket.send(json.dumps({"action": "subscribe", "topics": {topic: None}}))
             while '"live.subscribed"' not in await socket.recv():
                 pass

@@ -55,3 +55,14 @@ def member(sales):
 @pytest.fixture
 def support_member(support):
     return UserFactory(role=Role.MEMBER, departments=[support])
+
+
+@pytest.fixture
+async def hub(settings):
+    """A socket test outside tests/live: no timed sweeps; the process's hub stopped afterwards."""
+    from workspace.live.hub import stop_hub
+
+    settings.LIVE_SWEEP_SECONDS = 0
+    settings.LIVE_LINGER_SECONDS = 0
+    yield
+    await stop_hub()

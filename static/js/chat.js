@@ -154,7 +154,7 @@
     }
     box.value = "";
     showError(form, "");
-    closeMenu(box);
+    suggestions.close(box);
     transmit(entry);
   }
 
@@ -326,7 +326,7 @@
     const box = event.target;
     if (!box.matches) return;
     if (box.matches("[data-chat-input]")) {
-      if (menuOpen(box) && menuKey(event, box)) return;
+      if (suggestions.handleKey(event, box)) return;
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         box.form.requestSubmit();
@@ -349,7 +349,7 @@
   document.addEventListener("input", (event) => {
     const box = event.target;
     if (!box.matches || !box.matches("[data-chat-input]")) return;
-    suggest(box);
+    suggestions.suggest(box);
     const room = box.form.dataset.room;
     const now = Date.now();
     if (box.value.trim() && now - (lastTyping.get(room) || 0) > TYPING_EVERY) {
@@ -565,111 +565,24 @@
   // --- @ people and departments, # clients ----------------------------------------------------------
 
   const TRIGGER = /(?:^|[^\w@#&])([@#])([^\s@#[\]]*(?: [^\s@#[\]]*)?)$/;
-  let suggestTimer = null;
 
-  function menuOf(box) {
-    return box.parentElement.querySelector(".mention-menu");
-  }
-
-  function menuOpen(box) {
-    const menu = menuOf(box);
-    return menu && !menu.hidden;
-  }
-
-  function closeMenu(box) {
-    const menu = box && menuOf(box);
-    if (menu) menu.hidden = true;
-  }
-
-  function suggest(box) {
-    const match = TRIGGER.exec(box.value.slice(0, box.selectionStart));
-    clearTimeout(suggestTimer);
-    if (!match) return closeMenu(box);
-    const [, sign, query] = match;
-    suggestTimer = setTimeout(async () => {
+  // The menu itself: autocomplete.js.
+  const suggestions = window.textAutocomplete({
+    selector: "[data-chat-input]",
+    find(before) {
+      const match = TRIGGER.exec(before);
+      return match && { sign: match[1], query: match[2], length: match[1].length + match[2].length };
+    },
+    async load(box, { sign, query }) {
       const kind = sign === "#" ? "&kind=clients" : "";
       const response = await fetch(`${box.dataset.suggest}?q=${encodeURIComponent(query)}${kind}`, {
         headers: { Accept: "application/json" },
         credentials: "same-origin",
       });
-      if (!response.ok) return closeMenu(box);
-      showMenu(box, (await response.json()).items, sign);
-    }, 120);
-  }
-
-  function showMenu(box, items, sign) {
-    let menu = menuOf(box);
-    if (!menu) {
-      menu = document.createElement("ul");
-      menu.className = "mention-menu";
-      menu.setAttribute("role", "listbox");
-      box.parentElement.append(menu);
-      menu.addEventListener("mousedown", (event) => {
-        const item = event.target.closest("li[data-insert]");
-        if (!item) return;
-        event.preventDefault();
-        pick(box, item);
-      });
-    }
-    if (!items.length) return closeMenu(box);
-    menu.replaceChildren(
-      ...items.map((found, index) => {
-        const item = document.createElement("li");
-        item.setAttribute("role", "option");
-        item.dataset.insert = `${sign}${found.insert}`;
-        item.classList.toggle("active", index === 0);
-        const badge = document.createElement("span");
-        badge.className = `avatar avatar-xs avatar-c${Number(found.colour) % 8}`;
-        badge.textContent = found.initials;
-        const name = document.createElement("strong");
-        name.textContent = found.label;
-        const detail = document.createElement("small");
-        detail.textContent = found.detail || "";
-        item.append(badge, name, detail);
-        return item;
-      }),
-    );
-    menu.hidden = false;
-  }
-
-  function menuKey(event, box) {
-    const items = [...menuOf(box).children];
-    const current = items.findIndex((item) => item.classList.contains("active"));
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      event.preventDefault();
-      const next = (current + (event.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
-      items.forEach((item, index) => item.classList.toggle("active", index === next));
-      return true;
-    }
-    if ((event.key === "Enter" || event.key === "Tab") && current >= 0 && !event.shiftKey) {
-      event.preventDefault();
-      pick(box, items[current]);
-      return true;
-    }
-    if (event.key === "Escape") {
-      event.preventDefault();
-      closeMenu(box);
-      return true;
-    }
-    return false;
-  }
-
-  function pick(box, item) {
-    const caret = box.selectionStart;
-    const match = TRIGGER.exec(box.value.slice(0, caret));
-    if (!match) return closeMenu(box);
-    const start = caret - match[1].length - match[2].length;
-    const text = `${item.dataset.insert} `;
-    box.value = box.value.slice(0, start) + text + box.value.slice(caret);
-    box.setSelectionRange(start + text.length, start + text.length);
-    box.focus();
-    closeMenu(box);
-  }
-
-  document.addEventListener("focusout", (event) => {
-    if (event.target.matches && event.target.matches("[data-chat-input]")) {
-      setTimeout(() => closeMenu(event.target), 150);
-    }
+      if (!response.ok) return null;
+      return (await response.json()).items.map((found) => ({ ...found, insert: `${sign}${found.insert}` }));
+    },
+    accepts: (event) => !event.shiftKey,
   });
 
   // --- Refusals of buttons (react, delete, log to timeline, members) ------------------------------

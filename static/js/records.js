@@ -63,7 +63,7 @@
   document.addEventListener("keydown", (event) => {
     const box = event.target;
     if (!box.matches || !box.matches("textarea[data-mentions]")) return;
-    if (menuFor(box) && handleMenuKey(event, box)) return;
+    if (mentions.handleKey(event, box)) return;
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
       box.form.requestSubmit();
@@ -88,115 +88,33 @@
       counter.textContent = left < 500 ? `${left.toLocaleString()} characters left` : "";
       counter.classList.toggle("is-low", left < 100);
     }
-    suggest(box);
+    mentions.suggest(box);
   });
 
-  // --- @mention suggestions ---------------------------------------------------------------
+  // --- @mention suggestions (the menu itself: autocomplete.js) -----------------------------
   const MENTION = /(?:^|[^\w@])@([\w.'-]*(?: [\w.'-]*)?)$/;
-  let pending = null;
 
-  function menuFor(box) {
-    const menu = box.parentElement.querySelector(".mention-menu");
-    return menu && !menu.hidden ? menu : null;
-  }
-
-  function closeMenu(box) {
-    const menu = box.parentElement.querySelector(".mention-menu");
-    if (menu) menu.hidden = true;
-  }
-
-  function suggest(box) {
-    const before = box.value.slice(0, box.selectionStart);
-    const match = MENTION.exec(before);
-    clearTimeout(pending);
-    if (!match) return closeMenu(box);
-    const query = match[1];
-    pending = setTimeout(async () => {
+  const mentions = window.textAutocomplete({
+    selector: "textarea[data-mentions]",
+    find(before) {
+      const match = MENTION.exec(before);
+      return match && { query: match[1], length: match[1].length };
+    },
+    async load(box, { query }) {
       const response = await fetch(`${box.dataset.mentions}?q=${encodeURIComponent(query)}`, {
         headers: { Accept: "application/json" },
       });
-      if (!response.ok) return closeMenu(box);
+      if (!response.ok) return null;
       const { people } = await response.json();
-      showMenu(box, people, query);
-    }, 120);
-  }
-
-  function showMenu(box, people, query) {
-    let menu = box.parentElement.querySelector(".mention-menu");
-    if (!menu) {
-      menu = document.createElement("ul");
-      menu.className = "mention-menu";
-      menu.setAttribute("role", "listbox");
-      box.parentElement.append(menu);
-      menu.addEventListener("mousedown", (event) => {
-        const item = event.target.closest("li[data-name]");
-        if (!item) return;
-        event.preventDefault();
-        pick(box, item.dataset.name);
-      });
-    }
-    if (!people.length) return closeMenu(box);
-    menu.replaceChildren(
-      ...people.map((person, index) => {
-        const item = document.createElement("li");
-        item.setAttribute("role", "option");
-        item.dataset.name = person.name;
-        item.dataset.query = query;
-        item.classList.toggle("active", index === 0);
-        const badge = document.createElement("span");
-        badge.className = `avatar avatar-xs avatar-c${Number(person.colour) % 8}`;
-        badge.textContent = person.initials;
-        const name = document.createElement("strong");
-        name.textContent = person.name;
-        const email = document.createElement("small");
-        email.textContent = person.email;
-        item.append(badge, name, email);
-        return item;
-      }),
-    );
-    menu.hidden = false;
-  }
-
-  function handleMenuKey(event, box) {
-    const menu = menuFor(box);
-    const items = [...menu.children];
-    const current = items.findIndex((item) => item.classList.contains("active"));
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      event.preventDefault();
-      const next = (current + (event.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
-      items.forEach((item, index) => item.classList.toggle("active", index === next));
-      return true;
-    }
-    if ((event.key === "Enter" || event.key === "Tab") && current >= 0 && !event.ctrlKey && !event.metaKey) {
-      event.preventDefault();
-      pick(box, items[current].dataset.name);
-      return true;
-    }
-    if (event.key === "Escape") {
-      event.preventDefault();
-      closeMenu(box);
-      return true;
-    }
-    return false;
-  }
-
-  function pick(box, name) {
-    const caret = box.selectionStart;
-    const before = box.value.slice(0, caret);
-    const match = MENTION.exec(before);
-    if (!match) return closeMenu(box);
-    const start = caret - match[1].length;
-    box.value = `${box.value.slice(0, start)}${name} ${box.value.slice(caret)}`;
-    const end = start + name.length + 1;
-    box.setSelectionRange(end, end);
-    box.focus();
-    closeMenu(box);
-  }
-
-  document.addEventListener("focusout", (event) => {
-    if (event.target.matches && event.target.matches("textarea[data-mentions]")) {
-      setTimeout(() => closeMenu(event.target), 150);
-    }
+      return people.map((person) => ({
+        insert: person.name,
+        label: person.name,
+        detail: person.email,
+        initials: person.initials,
+        colour: person.colour,
+      }));
+    },
+    accepts: (event) => !event.ctrlKey && !event.metaKey,
   });
 
   // --- Presence: the others, not oneself ------------------------------------------------

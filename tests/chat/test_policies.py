@@ -9,22 +9,11 @@ from django.utils import timezone
 from accounts.models import Role
 from chat import policies, services
 from chat.models import Room
-from tests.chat import factories
 from tests.chat.factories import client_room, direct, group_room, post
 from tests.factories import UserFactory
 from tests.live_helpers import Socket
-from workspace.live.hub import stop_hub
 
 pytestmark = pytest.mark.django_db
-
-# The chat fixtures (tests/chat/factories.py), named here so pytest finds them.
-ana, ben, cy, ada = factories.ana, factories.ben, factories.cy, factories.ada
-acme_room, dm, private_room, public_room = (
-    factories.acme_room,
-    factories.dm,
-    factories.private_room,
-    factories.public_room,
-)
 
 
 def assert_invisible(person, room, message=None) -> None:
@@ -233,15 +222,6 @@ def test_the_admin_shows_no_private_room_or_message(client, ana, ben, acme_room,
 
 
 # --- The socket ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def hub(settings):
-    """No timed sweeps; the process's hub stopped afterwards (as in tests/live)."""
-    settings.LIVE_SWEEP_SECONDS = 0
-    settings.LIVE_LINGER_SECONDS = 0
-    yield
-    await stop_hub()
 
 
 @pytest.mark.django_db(transaction=True)

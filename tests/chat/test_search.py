@@ -12,20 +12,12 @@ from django.urls import reverse
 
 from chat import events, search, services
 from chat.models import Message
-from tests.chat import factories
 from tests.chat.factories import client_room, direct, group_room, post
 from tests.factories import UserFactory
 from tests.records.xss import PAYLOADS, live_markup
 
 pytestmark = pytest.mark.django_db
 
-ana, ben, cy, ada = factories.ana, factories.ben, factories.cy, factories.ada
-acme_room, dm, private_room, public_room = (
-    factories.acme_room,
-    factories.dm,
-    factories.private_room,
-    factories.public_room,
-)
 
 URL = reverse("chat:search")
 GLOBAL = reverse("search")

@@ -7,14 +7,10 @@ from django.test.utils import CaptureQueriesContext
 
 from chat import selectors, services
 from chat.models import Room
-from tests.chat import factories
 from tests.chat.factories import client_room, direct, group_room, post
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-ana, ben, cy = factories.ana, factories.ben, factories.cy
-acme_room, dm, public_room = factories.acme_room, factories.dm, factories.public_room
 
 
 @pytest.fixture(autouse=True)

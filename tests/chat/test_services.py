@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,22 +14,14 @@ from chat import services
 from chat.models import MESSAGE_MAX_LENGTH, Membership, Message, Reaction, Room
 from records import services as record_services
 from records.models import TimelineEntry
-from tests.chat import factories
 from tests.chat.factories import client_id, client_room, post
 from tests.factories import UserFactory
 from tests.live_helpers import capture_events
+from tests.races import second_waits_for_first
 from tests.records.xss import PAYLOADS, live_markup
 
 pytestmark = pytest.mark.django_db
 
-# The chat fixtures (tests/chat/factories.py), named here so pytest finds them.
-ana, ben, cy, ada = factories.ana, factories.ben, factories.cy, factories.ada
-acme_room, dm, private_room, public_room = (
-    factories.acme_room,
-    factories.dm,
-    factories.private_room,
-    factories.public_room,
-)
 
 needs_server_db = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -247,44 +239,14 @@ def test_the_same_send_arriving_twice_at_once_makes_one_message(sales):
     ana = UserFactory(departments=[sales])
     room = client_room(ana)
     sent_id = client_id()
-    inside, release = threading.Event(), threading.Event()
-    outcomes = {}
 
-    def first():
-        try:
-            with transaction.atomic():
-                outcomes["first"] = services.post_message(
-                    actor=ana, room=room, body="Once", client_id=sent_id
-                )
-                inside.set()
-                release.wait(timeout=10)  # hold the room lock
-        finally:
-            inside.set()
-            connections.close_all()
+    def send():
+        return services.post_message(actor=ana, room=room, body="Once", client_id=sent_id)
 
-    def second():
-        try:
-            outcomes["second"] = services.post_message(
-                actor=ana, room=room, body="Once", client_id=sent_id
-            )
-        except Exception as error:
-            outcomes["second"] = error
-        finally:
-            connections.close_all()
-
-    a = threading.Thread(target=first)
-    a.start()
-    assert inside.wait(timeout=10)
-    b = threading.Thread(target=second)
-    b.start()
-    b.join(timeout=0.5)
-    assert b.is_alive()  # waiting for the room lock
-    release.set()
-    a.join(timeout=10)
-    b.join(timeout=10)
-    message, created = outcomes["first"]
+    first, second = second_waits_for_first(send, send)
+    message, created = first
     assert created
-    assert outcomes["second"] == (message, False)
+    assert second == (message, False)
     assert Message.objects.count() == 1
     assert Room.objects.get(pk=room.pk).last_seq == 1
 

@@ -11,7 +11,6 @@ from django.urls import reverse
 from chat import selectors, services
 from chat.models import MESSAGE_MAX_LENGTH, Membership, Message, Reaction, Room
 from records import services as record_services
-from tests.chat import factories
 from tests.chat.factories import client_room, direct, group_room, post
 from tests.factories import UserFactory
 from tests.records.queries import count_queries
@@ -20,13 +19,6 @@ from workspace.live.models import Event
 
 pytestmark = pytest.mark.django_db
 
-ana, ben, cy, ada = factories.ana, factories.ben, factories.cy, factories.ada
-acme_room, dm, private_room, public_room = (
-    factories.acme_room,
-    factories.dm,
-    factories.private_room,
-    factories.public_room,
-)
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -8,19 +8,11 @@ from django.urls import reverse
 from chat import events, services
 from chat.models import MESSAGE_MAX_LENGTH, Message
 from records.models import TASK_DESCRIPTION_MAX_LENGTH, Task, TimelineEntry
-from tests.chat import factories
 from tests.chat.factories import post
 from tests.live_helpers import capture_events
 
 pytestmark = pytest.mark.django_db
 
-ana, ben, cy, ada = factories.ana, factories.ben, factories.cy, factories.ada
-acme_room, dm, private_room, public_room = (
-    factories.acme_room,
-    factories.dm,
-    factories.private_room,
-    factories.public_room,
-)
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 QUICK = reverse("records:task_quick")

@@ -2,7 +2,9 @@ import copy
 import uuid
 
 import pytest
+from channels.db import database_sync_to_async
 
+from tests.factories import UserFactory
 from tests.servers import migrated_sqlite, serve, server_db  # noqa: F401 (fixtures)
 from workspace import live
 from workspace.live.hub import stop_hub
@@ -27,6 +29,16 @@ def live_settings(settings):
     settings.LIVE_SWEEP_SECONDS = 0
     settings.LIVE_LINGER_SECONDS = 0
     return settings
+
+
+@pytest.fixture
+async def ana(transactional_db):
+    return await database_sync_to_async(UserFactory)(full_name="Ana Lima")
+
+
+@pytest.fixture
+async def ben(transactional_db):
+    return await database_sync_to_async(UserFactory)(full_name="Ben Okafor")
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 import pytest
 from channels.db import database_sync_to_async
 
-from tests.factories import UserFactory
 from tests.live_helpers import Socket
 from workspace import live
 from workspace.live.actions import ActionSocket
@@ -38,16 +37,6 @@ for name, handler in {
     "probe.forge": forge,
 }.items():
     live.register_action(name, handler)
-
-
-@pytest.fixture
-async def ana(transactional_db):
-    return await database_sync_to_async(UserFactory)(full_name="Ana Lima")
-
-
-@pytest.fixture
-async def ben(transactional_db):
-    return await database_sync_to_async(UserFactory)(full_name="Ben Okafor")
 
 
 def test_register_action_checks_names_and_refuses_a_second_handler():

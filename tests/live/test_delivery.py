@@ -9,7 +9,6 @@ from channels.db import database_sync_to_async
 from django.db import transaction
 from django.utils import timezone
 
-from tests.factories import UserFactory
 from tests.live_helpers import Socket, capture_events, publish_committed
 from workspace import live
 from workspace.live.hub import get_hub
@@ -17,16 +16,6 @@ from workspace.live.models import Event, Watermark
 from workspace.live.tasks import prune, prune_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def ana(transactional_db):
-    return await database_sync_to_async(UserFactory)(full_name="Ana Lima")
-
-
-@pytest.fixture
-async def ben(transactional_db):
-    return await database_sync_to_async(UserFactory)(full_name="Ben Okafor")
 
 
 async def test_publish_is_delivered_only_after_commit(ana):

@@ -14,11 +14,6 @@ from workspace.live import conf
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-async def ana(transactional_db):
-    return await database_sync_to_async(UserFactory)(full_name="Ana Lima")
-
-
 async def test_unauthenticated_socket_is_closed():
     socket = await Socket.open()
     # Accepted only to say why, with a code the browser stops retrying on.

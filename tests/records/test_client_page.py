@@ -15,7 +15,6 @@ from records.models import CustomField, TimelineEntry
 from records.selectors.client_page import TIMELINE_PER_PAGE
 from tests.factories import UserFactory
 from tests.live_helpers import Socket, capture_events
-from workspace.live.hub import stop_hub
 
 pytestmark = pytest.mark.django_db
 
@@ -184,15 +183,6 @@ def test_query_count_is_constant(signed_in, acme, member):
         assert signed_in.get(page_url(acme)).status_code == 200
     assert len(many) == len(few), [query["sql"] for query in many.captured_queries]
     assert len(few) <= 16, len(few)
-
-
-@pytest.fixture
-async def hub(settings):
-    """No timed sweeps; the process's hub stopped afterwards (as in tests/live)."""
-    settings.LIVE_SWEEP_SECONDS = 0
-    settings.LIVE_LINGER_SECONDS = 0
-    yield
-    await stop_hub()
 
 
 @pytest.mark.django_db(transaction=True)

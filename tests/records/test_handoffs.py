@@ -5,12 +5,11 @@ Cast: ``acme`` (Sales, owned by ``member``) is handed by ``support_member`` to
 Sales, whose manager is ``sales_manager``.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -21,6 +20,7 @@ from records.selectors.handoffs import handoffs_that_led_to_deals
 from records.tasks import escalate_unanswered_handoff
 from tests.factories import DepartmentFactory, UserFactory
 from tests.live_helpers import capture_events
+from tests.races import second_waits_for_first
 from workspace import live
 
 
@@ -199,41 +199,13 @@ def test_two_accepts_at_once_make_one_task(support, sales):
     one, two = (UserFactory(departments=[sales]) for _ in range(2))
     client = services.create_client(actor=one, name="Race Ltd")
     handoff = services.hand_off(actor=sender, client=client, to_department=sales, note="Go")
-    inside, release = threading.Event(), threading.Event()
-    outcomes = {}
-
-    def first():
-        try:
-            with transaction.atomic():
-                services.accept_handoff(actor=one, handoff=handoff)
-                inside.set()
-                release.wait(timeout=10)  # hold the row lock
-            outcomes["first"] = "accepted"
-        finally:
-            inside.set()
-            connections.close_all()
-
-    def second():
-        try:
-            services.accept_handoff(actor=two, handoff=handoff)
-            outcomes["second"] = "accepted"
-        except ValidationError as error:
-            outcomes["second"] = " ".join(error.messages)
-        finally:
-            connections.close_all()
-
-    a = threading.Thread(target=first)
-    a.start()
-    assert inside.wait(timeout=10)
-    b = threading.Thread(target=second)
-    b.start()
-    b.join(timeout=0.5)
-    assert b.is_alive()  # waiting for the first accept's lock
-    release.set()
-    a.join(timeout=10)
-    b.join(timeout=10)
-    assert outcomes["first"] == "accepted"
-    assert f"already accepted by {one}" in outcomes["second"]
+    first, second = second_waits_for_first(
+        lambda: services.accept_handoff(actor=one, handoff=handoff),
+        lambda: services.accept_handoff(actor=two, handoff=handoff),
+    )
+    assert first.status == "accepted"
+    assert isinstance(second, ValidationError)
+    assert f"already accepted by {one}" in " ".join(second.messages)
     assert Task.objects.filter(handoff__isnull=False).count() == 1
     assert Task.objects.get().assignee == one
 

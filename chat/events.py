@@ -92,13 +92,17 @@ def _message_context(message) -> dict:
     return {"message": message_for_display(message.pk)}
 
 
+def posted_fragment(message, *, parent) -> str:
+    """A message at the end of its room's list, or of its thread with the root's reply count."""
+    return _render(f"{MESSAGES}#posted-oob", {"message": message, "parent": parent, "oob": True})
+
+
 def message_posted(message, *, parent, mentioned) -> None:
     """A new message (or thread reply) at the end of its room or thread, on every open page.
 
     ``message`` comes from ``chat.selectors.just_posted``: drawn without reading it back.
     """
-    context = {"message": message, "parent": parent, "oob": True}  # chat.selectors.just_posted
-    html = _render(f"{MESSAGES}#posted-oob", context)
+    html = posted_fragment(message, parent=parent)
     payload = {
         "room": message.room_id,
         "message": message.pk,

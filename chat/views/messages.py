@@ -8,7 +8,6 @@ duplicated. htmx answers carry the live event the write published
 (``X-Live-Event``), which live.js applies like the socket's copy.
 """
 
-from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chat import events, policies, selectors, services
 from chat.models import MESSAGE_MAX_LENGTH
 from chat.views.rooms import room_url
-from records.views.live_reply import live_reply, reason_response, refused, run_write
+from records.views.live_reply import live_reply, refused, run_write
 
 MESSAGES = "chat/message.html"
 ROOM = "chat/room.html"
@@ -68,17 +67,13 @@ def _parent(request):
 
 
 def _refused(request, room, reasons, status):
-    if not request.htmx:
-        flash.error(request, " ".join(reasons))
-        return redirect(room_url(room))
-    return reason_response(" ".join(reasons), status)
+    return refused(request, " ".join(reasons), status, page_url=room_url(room))
 
 
 def _posted_html(message) -> str:
     shown = selectors.message_for_display(message.pk)
     parent = selectors.message_for_display(message.parent_id) if message.parent_id else None
-    context = {"message": shown, "parent": parent, "oob": True}
-    return render_to_string(f"{MESSAGES}#posted-oob", context)
+    return events.posted_fragment(shown, parent=parent)
 
 
 @require_GET

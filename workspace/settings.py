@@ -6,6 +6,7 @@ local-memory cache, console email, one process. See README "Configuration".
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -32,6 +33,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Where people reach Workspace; used for links in emails sent outside a request.
 SITE_URL = (env_str("SITE_URL") or "http://localhost:8000").rstrip("/")
+# The right-hand side of calendar event UIDs (RFC 5545 suggests the host that makes them).
+CALENDAR_UID_DOMAIN = urlsplit(SITE_URL).hostname or "workspace"
 
 INSTALLED_APPS = [
     "daphne",

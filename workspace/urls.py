@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("records.urls")),
     path("chat/", include("chat.urls")),
+    path("calendar/", include("calendar_app.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,1 @@
+"""The calendar's pages and endpoints, one module per area."""

@@ -14,10 +14,12 @@ accounts' feed) through ``accounts.services.notify``.
 
 from datetime import UTC
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from calendar_app import policies
+from calendar_app.models import Attendee
 from workspace import live
 
 live.register_topic("calendar", policies.can_follow_calendar)
@@ -35,7 +37,14 @@ def event_topic(event_id: int) -> str:
 
 
 def page_fragment(event) -> str:
-    """The event page's live regions, rendered once for every viewer (in UTC)."""
+    """The event page's live regions, rendered once for every viewer (in UTC).
+
+    Attendees are read afresh (answers may have changed since ``event`` was
+    loaded), with their users, in one query.
+    """
+    getattr(event, "_prefetched_objects_cache", {}).pop("attendees", None)
+    people = Attendee.objects.select_related("user")
+    prefetch_related_objects([event], Prefetch("attendees", queryset=people))
     with timezone.override(UTC):
         return render_to_string(EVENT_PAGE_LIVE, {"event": event})
 

@@ -80,13 +80,12 @@ def remind_attendees(*, event_id: int, reminder_at: str) -> int:
         ):
             if attendee.user is None:
                 continue
-            when = local_when(starts, attendee.user.timezone, all_day=event.all_day)
+            tz_name = event.timezone if event.all_day else attendee.user.timezone
+            when = local_when(starts, tz_name, all_day=event.all_day)
             text = f"Reminder: “{event.title}” starts {when}."
             if notify(
                 recipient=attendee.user, kind="event-reminder", text=text, link=event_link(event)
             ):
                 sent += 1
-        event.reminder_at = None  # this one is done; plan the next occurrence's
-        event.save(update_fields=["reminder_at"])
-        schedule(event, after=starts)
+        schedule(event, after=starts)  # the next occurrence's (or none)
     return sent

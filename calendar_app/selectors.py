@@ -31,7 +31,9 @@ class CalendarEntry:
 
 
 def _rows(user_ids, start: datetime, end: datetime) -> list[Event]:
-    attendees = Attendee.objects.select_related("user").order_by("-is_organizer", "name", "pk")
+    # Attendees without their users: who and what they answered is all a calendar needs
+    # (loading 1,300 User objects for a month of 500 events cost a quarter of the time).
+    attendees = Attendee.objects.order_by("-is_organizer", "name", "pk")
     return list(
         Event.objects.live()
         .overlapping(start, end)
@@ -79,16 +81,18 @@ def busy_blocks(user_ids, start: datetime, end: datetime, *, ignore_uid: str = "
     No titles: free/busy never says what someone is doing. ``ignore_uid`` leaves
     out one event (the one being rescheduled).
     """
+    user_ids = [int(pk) for pk in user_ids]
     spans = defaultdict(list)
     for entry in calendar_occurrences(user_ids, start, end):
         if ignore_uid and entry.event.uid == ignore_uid:
             continue
         for person in entry.people:
             spans[person].append((entry.occurrence.start, entry.occurrence.end))
-    return {int(person): _merged(spans[int(person)]) for person in user_ids}
+    return {person: merge_spans(spans[person]) for person in user_ids}
 
 
-def _merged(spans):
+def merge_spans(spans) -> list[tuple[datetime, datetime]]:
+    """``spans`` sorted, with overlapping or touching ones joined."""
     merged = []
     for begin, finish in sorted(spans):
         if merged and begin <= merged[-1][1]:

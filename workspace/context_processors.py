@@ -18,7 +18,7 @@ NAVIGATION = (
     NavItem("Chat", "chat-dots", "chat:home"),
     NavItem("Tasks", "check2-square", "records:my_tasks"),
     NavItem("Handoffs", "arrow-left-right", "records:handoff_inbox"),
-    NavItem("Calendar", "calendar3", None),
+    NavItem("Calendar", "calendar3", "calendar:home"),
     NavItem("Reports", "bar-chart", None),
     NavItem("Team", "people", "team"),
 )

@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from accounts import policies, selectors
+from calendar_app.search import first_hits as first_events
 from chat.search import first_hits as first_messages
 from records.selectors.home import my_work
 from records.selectors.search import MAX_QUERY_LENGTH as MAX_SEARCH_LENGTH
@@ -40,6 +41,7 @@ def search(request):
     groups = search_everything(query, limit=limit) if query else []
     if groups:  # the query has words to search for
         groups.append(_messages_group(request.user, query, limit))
+        groups.append(_events_group(request.user, query, limit))
     context = {
         "query": query,
         "groups": groups,
@@ -58,6 +60,15 @@ def _messages_group(user, query: str, limit: int) -> Group:
     """Messages in the rooms ``user`` may read (never others' private rooms or DMs)."""
     found, more = first_messages(user, query, limit)
     return Group("messages", "Messages", "chat-dots", "chat:search", found, more)
+
+
+def _events_group(user, query: str, limit: int) -> Group:
+    """Events whose details ``user`` may see (never others' private events), upcoming first.
+
+    No page lists every match, so the group has no "see all" link.
+    """
+    found, more = first_events(user, query, limit)
+    return Group("events", "Events", "calendar-event", "", found, more)
 
 
 @login_not_required

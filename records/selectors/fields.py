@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Department, User
 from records.models import Client, Contact, CustomField, Deal, Task, Ticket
 from records.services.base import CUSTOM_PREFIX, LIST_FIELDS
-from records.services.reminders import _zone
+from workspace import moments
 
 MODELS = {"client": Client, "contact": Contact, "deal": Deal, "ticket": Ticket, "task": Task}
 
@@ -128,7 +128,7 @@ def _raw(obj, model_field) -> str:
     """The editor's starting value; a task's due time in its assignee's zone, as entered."""
     value = getattr(obj, model_field.attname)
     if isinstance(obj, Task) and model_field.name == "due_at" and value is not None:
-        local = timezone.localtime(value, _zone(obj.assignee)).replace(tzinfo=None)
+        local = timezone.localtime(value, moments.zone(obj.assignee.timezone)).replace(tzinfo=None)
         return local.isoformat(timespec="seconds" if local.second else "minutes")
     return editable_text(value)
 

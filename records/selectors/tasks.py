@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Department, User
 from records import policies
 from records.models import FieldChange, Task
-from records.services.reminders import _zone
+from workspace import moments
 
 DONE_PER_PAGE = 10
 HISTORY_SHOWN = 30
@@ -71,7 +71,7 @@ def section_of(task: Task, moment: datetime | None = None) -> str:
     moment = moment or timezone.now()
     if task.due_at < moment:
         return "overdue"
-    zone = _zone(task.assignee)
+    zone = moments.zone(task.assignee.timezone)
     if timezone.localdate(task.due_at, zone) == timezone.localdate(moment, zone):
         return "today"
     return "upcoming"

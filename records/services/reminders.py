@@ -14,7 +14,6 @@ in the service's transaction, so a rolled-back change schedules nothing and a
 committed one cannot lose its reminder.
 """
 
-import zoneinfo
 from datetime import date, datetime, time, timedelta
 from functools import partial
 
@@ -23,11 +22,11 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.models import EmailNotifications, User
 from accounts.services import notify
 from records.models import Task
+from workspace.moments import parse_moment, zone
 
 # Reminder emails go to people whose email setting covers them: reminders are
 # about their own assignments, so "important" includes them.
@@ -39,13 +38,6 @@ def task_link(task: Task) -> str:
     return f"/tasks/{task.pk}/"
 
 
-def _zone(user: User) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(user.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def aware_due(value, assignee: User) -> datetime | None:
     """``value`` as an aware moment, to the second; naive values are the assignee's local time.
 
@@ -55,23 +47,13 @@ def aware_due(value, assignee: User) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            parsed = parse_datetime(text) or parse_date(text)
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            raise ValidationError(
-                {"due_at": f"“{text}” is not a date and time. Use a form like 2026-11-24 15:00."},
-                code="invalid",
-            )
-        value = parsed
+        value = parse_moment(value, field="due_at", example="2026-11-24 15:00")
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime.combine(value, assignee.work_end or time(17, 0))
     if not isinstance(value, datetime):
         raise ValidationError({"due_at": "Pick a due date and time."}, code="invalid")
     if timezone.is_naive(value):
-        value = timezone.make_aware(value, _zone(assignee))
+        value = timezone.make_aware(value, zone(assignee.timezone))
     return value.replace(microsecond=0)
 
 
@@ -79,7 +61,7 @@ def local_due(task: Task) -> str:
     """The due time as its assignee reads it, e.g. “Tue 24 Nov 15:00”."""
     if task.due_at is None:
         return ""
-    return timezone.localtime(task.due_at, _zone(task.assignee)).strftime("%a %d %b %H:%M")
+    return timezone.localtime(task.due_at, zone(task.assignee.timezone)).strftime("%a %d %b %H:%M")
 
 
 # --- Reminders -----------------------------------------------------------------

@@ -54,11 +54,11 @@ from records.services.base import (
 )
 from records.services.reminders import (
     _schedule_reminder,
-    _zone,
     aware_due,
     local_due,
     task_link,
 )
+from workspace import moments
 from workspace.text import render_markdown
 
 
@@ -275,7 +275,7 @@ def _next_due(task: Task, moment: datetime) -> datetime | None:
     """The next occurrence's due time: one period on, and on until it is in the future."""
     if task.due_at is None:
         return None
-    zone = _zone(task.assignee)
+    zone = moments.zone(task.assignee.timezone)
     local = timezone.localtime(task.due_at, zone).replace(tzinfo=None)
     times = 1
     while True:

@@ -1,7 +1,46 @@
 // Small page behaviours that need no server round trip. No inline scripts (CSP).
 "use strict";
 
-// Select the invitation link on focus so it can be copied in one go.
+// Select an invitation or calendar feed link on focus so it can be copied in one go.
 document.addEventListener("focusin", (event) => {
-  if (event.target.matches("input.invite-link")) event.target.select();
+  if (event.target.matches("input.invite-link, input.feed-link")) event.target.select();
 });
+
+// A refusal with its reason (400 bad input, 403, 409 conflict, 422 invalid) comes back as
+// the region to show in place; htmx swaps only 2xx by default. Regions that want that
+// carry data-inline-errors (or are a record's field editor, comment thread or log form).
+const INLINE_ERROR_STATUSES = new Set([400, 403, 409, 422]);
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const { xhr, requestConfig } = event.detail;
+  const source = requestConfig && requestConfig.elt;
+  if (!INLINE_ERROR_STATUSES.has(xhr.status) || !source || !source.closest) return;
+  if (source.closest("[data-inline-errors], .field, .comment-thread, .log-form")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// An error message as a Bootstrap toast in the page's toast box ([data-toasts]); an alert
+// on a page without one. Used by the board, the deal page and the calendar.
+window.showToast = function (message) {
+  const box = document.querySelector("[data-toasts]");
+  if (!box || !window.bootstrap) return window.alert(message);
+  const item = document.createElement("div");
+  item.className = "toast align-items-center text-bg-danger border-0";
+  item.setAttribute("role", "alert");
+  const row = document.createElement("div");
+  row.className = "d-flex";
+  const text = document.createElement("div");
+  text.className = "toast-body";
+  text.textContent = message;
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "btn-close btn-close-white me-2 m-auto";
+  close.dataset.bsDismiss = "toast";
+  close.setAttribute("aria-label", "Close");
+  row.append(text, close);
+  item.append(row);
+  box.append(item);
+  item.addEventListener("hidden.bs.toast", () => item.remove());
+  window.bootstrap.Toast.getOrCreateInstance(item, { delay: 6000 }).show();
+};

@@ -13,6 +13,7 @@
 "use strict";
 
 (function () {
+  const toast = window.showToast; // app.js
   const dialogId = "lose-dialog";
   let pending = null; // the card waiting for a loss reason: {card, origin, closed}
   let dragging = false;
@@ -199,29 +200,6 @@
   document.addEventListener("live:event", arrange);
 
   // --- Messages ---------------------------------------------------------------------------
-
-  function toast(message) {
-    const box = document.getElementById("board-toasts");
-    if (!box || !window.bootstrap) return window.alert(message);
-    const el = document.createElement("div");
-    el.className = "toast align-items-center text-bg-danger border-0";
-    el.setAttribute("role", "alert");
-    const row = document.createElement("div");
-    row.className = "d-flex";
-    const text = document.createElement("div");
-    text.className = "toast-body";
-    text.textContent = message;
-    const close = document.createElement("button");
-    close.type = "button";
-    close.className = "btn-close btn-close-white me-2 m-auto";
-    close.setAttribute("data-bs-dismiss", "toast");
-    close.setAttribute("aria-label", "Close");
-    row.append(text, close);
-    el.append(row);
-    box.append(el);
-    el.addEventListener("hidden.bs.toast", () => el.remove());
-    bootstrap.Toast.getOrCreateInstance(el, { delay: 6000 }).show();
-  }
 
   // htmx requests refused with a reason (Won, a stage on the deal page): say why.
   document.addEventListener("htmx:responseError", (event) => {

@@ -5,20 +5,6 @@
 (function () {
   const me = document.body.dataset.userId;
 
-  // --- Refusals are answers too --------------------------------------------------
-  // A conflict (409), invalid input (422) or a refusal with its reason (403)
-  // comes back as the editor or form to show in place; htmx swaps only 2xx.
-  const INLINE_ERRORS = new Set([403, 409, 422]);
-  document.addEventListener("htmx:beforeSwap", (event) => {
-    const { xhr, requestConfig } = event.detail;
-    const source = requestConfig && requestConfig.elt;
-    if (!INLINE_ERRORS.has(xhr.status) || !source || !source.closest) return;
-    if (source.closest(".field, .comment-thread, .log-form")) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
-
   // --- Field editors: Enter saves, Escape cancels ------------------------------------
   document.addEventListener("keydown", (event) => {
     const display = event.target.closest && event.target.closest(".field-display.is-editable");

@@ -1,20 +1,12 @@
 """seed_demo's chat (chat/demo.py): rooms, conversations, and the services' invariants.
 
-Seeding takes seconds, so the module seeds once (everything, then everything
-again) in a transaction rolled back after its last test; each test runs in
-its own savepoint inside it, as usual.
+The module seeds once, twice over (tests/demo_seeding.py).
 """
 
-import importlib
 import random
-from dataclasses import dataclass
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.apps import apps
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -23,12 +15,7 @@ from accounts.models import Department, User
 from chat import demo, policies, services
 from chat.models import Membership, Message, Reaction, Room
 from records.models import TimelineEntry
-
-
-def seed() -> str:
-    out = StringIO()
-    call_command("seed_demo", allow_production=True, stdout=out)
-    return out.getvalue()
+from tests.demo_seeding import seeded_twice
 
 
 def counts() -> dict[str, int]:
@@ -37,29 +24,15 @@ def counts() -> dict[str, int]:
     }
 
 
-@dataclass
-class Seeded:
-    output: str
-    made: dict[str, int]
-    again_output: str
-    again: dict[str, int]
-
-
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        importlib.import_module("records.migrations.0002_seed_defaults").seed(apps, None)
-        output = seed()
-        made = counts()
-        again_output = seed()
-        yield Seeded(output, made, again_output, counts())
-        transaction.set_rollback(True)
+    with seeded_twice(django_db_blocker, counts) as seeded:
+        yield seeded
 
 
 @pytest.fixture
 def login(seeded):
-    email = seeded.output.split("Sign in as ")[1].split()[0]
-    return User.objects.get(email=email)
+    return seeded.login
 
 
 def unread(person: User) -> dict[Room, int]:

@@ -1,7 +1,8 @@
 """Load a realistic demo company. Safe to run again: nothing is duplicated.
 
 People and departments first, then the client book (records/demo.py), then
-the chat rooms and their conversations (chat/demo.py). With
+the chat rooms and their conversations (chat/demo.py), then the calendars
+(calendar_app/demo.py). With
 ``--scale N`` it also adds N generated clients for benchmarks (every run adds
 N more: that part is deliberately not idempotent).
 """
@@ -15,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Department, Role, User
+from calendar_app.demo import seed_calendar
 from chat.demo import seed_chat
 from records import demo
 
@@ -66,7 +68,7 @@ def demo_email(full_name: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Load the demo company (departments, people, client book, chat). Idempotent."
+    help = "Load the demo company (departments, people, client book, chat, calendars). Idempotent."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -98,6 +100,7 @@ class Command(BaseCommand):
         )
         self.seed_book()
         self.seed_chat()
+        self.seed_calendar()
         if scale > 0:
             self.seed_scale(scale)
         self.stdout.write(f"Sign in as {demo_email(PEOPLE[0][0])} with password {DEMO_PASSWORD}")
@@ -117,6 +120,14 @@ class Command(BaseCommand):
             self.stdout.write(f"Chat: {describe(made)} in {perf_counter() - started:.1f} s.")
         else:
             self.stdout.write("Chat already there.")
+
+    def seed_calendar(self) -> None:
+        started = perf_counter()
+        made = seed_calendar(demo_email(PEOPLE[0][0]))
+        if made:
+            self.stdout.write(f"Calendar: {describe(made)} in {perf_counter() - started:.1f} s.")
+        else:
+            self.stdout.write("Calendar already there.")
 
     def seed_scale(self, count: int) -> None:
         self.stdout.write(f"Generating {count:,} clients …")

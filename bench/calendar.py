@@ -36,6 +36,7 @@ exits 1 if a p95 is over ``--target`` ms.
 """
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -393,6 +394,7 @@ def main(argv: list[str]) -> int:
     owner, colleagues, department = bench_people(args.colleagues)
     seed(owner, colleagues, month, args.events, print)
     print(data_summary(owner, department, month))
+    gc.freeze()  # as workspace/asgi.py does once the app is loaded
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"{args.requests} timed calls each after {args.warmup} warm-up, as {owner}")
     print(f"load average before measuring: {load}")

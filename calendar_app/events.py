@@ -12,6 +12,7 @@ Invitations, moves and cancellations also reach the bell (``user.<id>``,
 accounts' feed) through ``accounts.services.notify``.
 """
 
+import copy
 from datetime import UTC
 
 from django.db.models import Prefetch, prefetch_related_objects
@@ -40,13 +41,15 @@ def page_fragment(event) -> str:
     """The event page's live regions, rendered once for every viewer (in UTC).
 
     Attendees are read afresh (answers may have changed since ``event`` was
-    loaded), with their users, in one query.
+    loaded), with their users, in one query — onto a copy, so the caller's
+    instance keeps what it had.
     """
-    getattr(event, "_prefetched_objects_cache", {}).pop("attendees", None)
+    shown = copy.copy(event)
+    shown._prefetched_objects_cache = {}
     people = Attendee.objects.select_related("user")
-    prefetch_related_objects([event], Prefetch("attendees", queryset=people))
+    prefetch_related_objects([shown], Prefetch("attendees", queryset=people))
     with timezone.override(UTC):
-        return render_to_string(EVENT_PAGE_LIVE, {"event": event})
+        return render_to_string(EVENT_PAGE_LIVE, {"event": shown})
 
 
 def calendars_changed(event, change: str, user_ids) -> None:

@@ -34,10 +34,16 @@ def colour_of(user_id: int) -> int:
 
 
 def feed_items(viewer, entries: list[CalendarEntry], tz: zoneinfo.ZoneInfo) -> list[dict]:
-    return [feed_item(viewer, entry, tz) for entry in entries]
+    pages = event_pages()
+    return [feed_item(viewer, entry, tz, pages) for entry in entries]
 
 
-def feed_item(viewer, entry: CalendarEntry, tz: zoneinfo.ZoneInfo) -> dict:
+def event_pages() -> str:
+    """Where event pages live (``/calendar/events/``): one ``reverse`` for a whole feed."""
+    return reverse("calendar:event_detail", args=[0]).removesuffix("0/")
+
+
+def feed_item(viewer, entry: CalendarEntry, tz: zoneinfo.ZoneInfo, pages: str = "") -> dict:
     """The FullCalendar event object of one occurrence, as ``viewer`` may see it."""
     event = entry.event
     colour = colour_of(entry.people[0] if entry.people else viewer.pk)
@@ -57,7 +63,7 @@ def feed_item(viewer, entry: CalendarEntry, tz: zoneinfo.ZoneInfo) -> dict:
     return {
         **item,
         "title": event.title,
-        "url": occurrence_url(entry),
+        "url": occurrence_url(entry, pages or event_pages()),
         "editable": policies.can_edit_event(viewer, event),
         "classNames": classes,
         "extendedProps": {
@@ -74,9 +80,9 @@ def feed_item(viewer, entry: CalendarEntry, tz: zoneinfo.ZoneInfo) -> dict:
     }
 
 
-def occurrence_url(entry: CalendarEntry) -> str:
+def occurrence_url(entry: CalendarEntry, pages: str) -> str:
     """The event's page; a computed occurrence of a series names itself in the query."""
-    url = reverse("calendar:event_detail", args=[entry.event.pk])
+    url = f"{pages}{entry.event.pk}/"
     if entry.event.is_recurring:
         url += f"?occurrence={_recurrence_id(entry)}"
     return url

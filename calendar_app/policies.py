@@ -20,15 +20,23 @@ from calendar_app.models import Event
 from records.policies import can_view
 
 
+def answers_of(event: Event) -> dict[int, str]:
+    """``{user id: response}`` of the colleagues invited to ``event`` (organizer included).
+
+    From the ``answers`` that ``selectors.calendar_occurrences`` attaches to the
+    rows it reads, else from the event's (prefetched) attendees.
+    """
+    answers = getattr(event, "answers", None)
+    if answers is None:
+        answers = {a.user_id: a.response for a in event.attendees.all() if a.user_id}
+    return answers
+
+
 def attendee_ids(event: Event) -> set[int]:
     """The staff invited to ``event`` (organizer included), cached on the instance."""
     cached = getattr(event, "_attendee_user_ids", None)
     if cached is None:
-        attendees = getattr(event, "_prefetched_objects_cache", {}).get("attendees")
-        if attendees is None:
-            attendees = event.attendees.filter(user__isnull=False)
-        cached = {attendee.user_id for attendee in attendees if attendee.user_id}
-        event._attendee_user_ids = cached
+        cached = event._attendee_user_ids = set(answers_of(event))
     return cached
 
 

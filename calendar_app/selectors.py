@@ -79,6 +79,16 @@ def calendar_occurrences(user_ids, start: datetime, end: datetime) -> list[Calen
     return entries
 
 
+def client_meetings(client, start: datetime, end: datetime, limit: int) -> list[Occurrence]:
+    """The first ``limit`` occurrences of the meetings linked to ``client`` in [start, end).
+
+    Three queries: the rows, the overrides of the series among them, who is invited.
+    """
+    rows = list(Event.objects.live().overlapping(start, end).filter(client=client))
+    _attach_answers(rows)
+    return expand(rows, start, end, replaced=_replaced(rows))[:limit]
+
+
 def busy_blocks(user_ids, start: datetime, end: datetime, *, ignore_uid: str = "") -> dict:
     """Each person's busy spans in [start, end) as sorted, merged (start, end) pairs.
 

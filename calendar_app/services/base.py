@@ -1,6 +1,7 @@
 """What every calendar service shares: errors, reading times, locking and resolving rows,
 saving a row with its derived fields, and telling people (bell, email, timeline, live)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -98,13 +99,21 @@ def local_when(start: datetime, tz_name: str, *, all_day: bool = False) -> str:
     return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M} ({tz_name})"
 
 
-def when_text(event: Event, moment: datetime | None = None) -> str:
+def when_text(event: Event, moment: datetime | None = None, *, tz_name: str = "") -> str:
     """When ``event`` (or its occurrence at ``moment``) is, for people; a series says how
-    it repeats."""
-    when = local_when(moment or event.start, event.timezone, all_day=event.all_day)
+    it repeats. In ``tz_name`` (a reader's zone) if given; all-day dates stay the event's."""
+    tz_name = event.timezone if event.all_day or not tz_name else tz_name
+    when = local_when(moment or event.start, tz_name, all_day=event.all_day)
     if moment is not None or not event.is_recurring:
         return when
     return f"{when}, {_repeats(event)}"
+
+
+def invitation_text(actor: User, event: Event) -> Callable[[User], str]:
+    """The bell's invitation, with the time in each invitee's own zone."""
+    return lambda person: (
+        f"{actor} invited you to “{event.title}”, {when_text(event, tz_name=person.timezone)}."
+    )
 
 
 def _repeats(event: Event) -> str:
@@ -306,10 +315,14 @@ def mail_recipients(event: Event, *, user_ids=None, guest_emails=None) -> list[s
     return emails
 
 
-def tell(actor: User, event: Event, user_ids, kind: str, text: str) -> None:
-    """Notify these people (never the actor: ``notify`` skips them, and the inactive)."""
+def tell(actor: User, event: Event, user_ids, kind: str, text: str | Callable[[User], str]):
+    """Notify these people (never the actor: ``notify`` skips them, and the inactive).
+
+    ``text`` may be a function of the person, to give times in their own zone.
+    """
     for person in User.objects.filter(pk__in=user_ids):
-        notify(recipient=person, kind=kind, text=text, link=event_link(event), actor=actor)
+        words = text(person) if callable(text) else text
+        notify(recipient=person, kind=kind, text=words, link=event_link(event), actor=actor)
 
 
 def timeline_data(event: Event) -> dict:

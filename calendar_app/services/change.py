@@ -38,6 +38,7 @@ from calendar_app.services.base import (
     email_later,
     end_before,
     hide_from_timeline,
+    invitation_text,
     lock_series,
     mail_recipients,
     meeting_name,
@@ -389,13 +390,16 @@ def _after_change(actor: User, event: Event, change: Change, before: set[int], a
 
 
 def _tell_about_change(actor: User, event: Event, change: Change, before: set[int]) -> None:
-    title, when = event.title, when_text(event)
-    invitation = f"{actor} invited you to “{title}”, {when}."
-    tell(actor, event, change.staff_added, "event-invite", invitation)
+    title = event.title
+    tell(actor, event, change.staff_added, "event-invite", invitation_text(actor, event))
     tell(actor, event, change.staff_removed, "event-cancelled", f"{actor} took you off “{title}”.")
     staying = before - change.staff_removed
     if change.timing:
-        tell(actor, event, staying, "event-update", f"{actor} moved “{title}” to {when}.")
+
+        def moved(person: User) -> str:
+            return f"{actor} moved “{title}” to {when_text(event, tz_name=person.timezone)}."
+
+        tell(actor, event, staying, "event-update", moved)
     elif change.fields:
         tell(actor, event, staying, "event-update", f"{actor} updated “{title}”.")
 

@@ -9,6 +9,7 @@ from calendar_app.services.base import (
     check_links,
     check_timezone,
     email_later,
+    invitation_text,
     mail_recipients,
     meeting_name,
     publish,
@@ -86,10 +87,9 @@ def create_event(
         if not allow_double_booking:
             check_double_booking(event, added)
         reminders.schedule(event)
-        when = when_text(event)
-        invitation = f"{actor} invited you to “{event.title}”, {when}."
-        tell(actor, event, added, "event-invite", invitation)
-        record_on_timeline(actor, event, f"{actor} scheduled {meeting_name(event)} for {when}")
+        tell(actor, event, added, "event-invite", invitation_text(actor, event))
+        summary = f"{actor} scheduled {meeting_name(event)} for {when_text(event)}"
+        record_on_timeline(actor, event, summary)
         email_later(event, "REQUEST", mail_recipients(event))
         publish(event, "created", added | {actor.pk})
     return event

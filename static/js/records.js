@@ -5,6 +5,12 @@
 (function () {
   const me = document.body.dataset.userId;
 
+  // --- A client's upcoming meetings re-read themselves when one is scheduled, moved or cancelled
+  document.addEventListener("live:event", (event) => {
+    if (event.detail.kind !== "calendar.meeting" || !window.htmx) return;
+    for (const card of document.querySelectorAll("[data-client-meetings]")) htmx.trigger(card, "meetings:refresh");
+  });
+
   // --- Field editors: Enter saves, Escape cancels ------------------------------------
   document.addEventListener("keydown", (event) => {
     const display = event.target.closest && event.target.closest(".field-display.is-editable");

@@ -35,6 +35,25 @@ def make_event(organizer, **fields):
     return services.create_event(actor=organizer, **fields)
 
 
+def form_data(**changes) -> dict:
+    """A valid new-event form: Tue 4 Mar 2031, 10:00 to 11:00 in Berlin."""
+    data = {
+        "title": "Kick-off",
+        "start_date": "2031-03-04",
+        "start_time": "10:00",
+        "end_date": "2031-03-04",
+        "end_time": "11:00",
+        "timezone": "Europe/Berlin",
+        "repeat": "",
+        "interval": "1",
+        "ends": "never",
+        "visibility": "normal",
+        "reminder": "10",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
 @pytest.fixture
 def organizer(sales):
     return UserFactory(full_name="Olga Organizer", departments=[sales])

@@ -103,3 +103,67 @@ def test_meetings_in_the_timeline_add_no_queries(signed_in, member, acme):
     for number in range(8):
         meeting(member, acme, f"Meeting {number}", days=number + 2)
     assert count_queries(signed_in, url) == few
+
+
+# --- Upcoming meetings (loaded after the page) ------------------------------------------------
+
+
+def upcoming(client, acme) -> str:
+    response = client.get(reverse("calendar:client_meetings", args=[acme.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_page_loads_the_upcoming_meetings_card_after_itself(signed_in, acme):
+    html = page(signed_in, acme)
+    assert f'hx-get="{reverse("calendar:client_meetings", args=[acme.pk])}"' in html
+
+
+def test_upcoming_meetings_soonest_first_with_links_and_no_past_ones(signed_in, member, acme):
+    later = meeting(member, acme, "Contract signing", days=5, location="Acme HQ")
+    sooner = meeting(member, acme, "Kick-off", days=2)
+    meeting(member, acme, "Last week's review", days=-7)
+    html = upcoming(signed_in, acme)
+    assert html.index("Kick-off") < html.index("Contract signing")
+    assert reverse("calendar:event_detail", args=[sooner.pk]) in html
+    assert reverse("calendar:event_detail", args=[later.pk]) in html
+    assert "Acme HQ" in html
+    assert "Last week's review" not in html
+
+
+def test_a_repeating_meeting_shows_its_next_occurrences(signed_in, member, acme):
+    weekly = meeting(member, acme, "Weekly check-in", days=1, rrule="FREQ=WEEKLY;COUNT=3")
+    html = upcoming(signed_in, acme)
+    assert html.count("Weekly check-in") == 3
+    assert f"{reverse('calendar:event_detail', args=[weekly.pk])}?occurrence=" in html
+
+
+def test_someone_elses_private_meeting_shows_only_that_there_is_one(
+    client, member, support_member, acme
+):
+    meeting(member, acme, "Secret pricing lunch", visibility="private", location="Chez Nous")
+    client.force_login(support_member)
+    html = upcoming(client, acme)
+    assert "Private meeting" in html
+    assert "Secret pricing lunch" not in html and "Chez Nous" not in html
+    assert "/calendar/events/" not in html
+    client.force_login(member)
+    assert "Secret pricing lunch" in upcoming(client, acme)
+
+
+def test_no_meetings_says_so(signed_in, acme):
+    assert "No meetings in the next 90 days." in upcoming(signed_in, acme)
+
+
+def test_an_unknown_client_is_404(signed_in):
+    response = signed_in.get(reverse("calendar:client_meetings", args=[999999]))
+    assert response.status_code == 404
+
+
+def test_upcoming_meetings_cost_the_same_queries_for_1_or_9(signed_in, member, acme):
+    meeting(member, acme, "First meeting")
+    url = reverse("calendar:client_meetings", args=[acme.pk])
+    few = count_queries(signed_in, url)
+    for number in range(8):
+        meeting(member, acme, f"Meeting {number}", days=number + 2, visibility="private")
+    assert count_queries(signed_in, url) == few

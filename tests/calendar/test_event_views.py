@@ -14,6 +14,7 @@ from calendar_app import services
 from calendar_app.models import Attendee, Event
 from calendar_app.recurrence import expand, format_utc
 from records import services as records
+from tests.calendar.conftest import form_data
 from tests.factories import UserFactory
 from tests.live_helpers import capture_events
 from tests.records.queries import count_queries
@@ -57,25 +58,6 @@ def make_event(organizer, attendees=(), **fields) -> Event:
     fields.setdefault("start", at(4, 10))
     fields.setdefault("end", at(4, 11))
     return services.create_event(actor=organizer, attendees=list(attendees), **fields)
-
-
-def form_data(**changes) -> dict:
-    """A valid new-event form: Tue 4 Mar 2031, 10:00 to 11:00 in Berlin."""
-    data = {
-        "title": "Kick-off",
-        "start_date": "2031-03-04",
-        "start_time": "10:00",
-        "end_date": "2031-03-04",
-        "end_time": "11:00",
-        "timezone": "Europe/Berlin",
-        "repeat": "",
-        "interval": "1",
-        "ends": "never",
-        "visibility": "normal",
-        "reminder": "10",
-    }
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def edit_data(event, **changes) -> dict:

@@ -18,6 +18,7 @@ from calendar_app.forms import (
     repeat_choices,
 )
 from calendar_app.recurrence import normalize_rule
+from tests.calendar.conftest import form_data
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TUESDAY = date(2031, 3, 4)  # the first Tuesday of March 2031
@@ -26,22 +27,6 @@ LAST_FRIDAY = date(2031, 1, 31)
 
 def rule(repeat, day=TUESDAY, **fields) -> str:
     return build_rrule({"repeat": repeat, "start_date": day, **fields})
-
-
-def form_data(**changes) -> dict:
-    data = {
-        "title": "Kick-off",
-        "start_date": "2031-03-04",
-        "start_time": "10:00",
-        "end_date": "2031-03-04",
-        "end_time": "11:00",
-        "timezone": "Europe/Berlin",
-        "interval": "1",
-        "ends": "never",
-        "visibility": "normal",
-        "reminder": "10",
-    }
-    return {**data, **changes}
 
 
 # --- The repeat builder ------------------------------------------------------------------

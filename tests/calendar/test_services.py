@@ -68,6 +68,20 @@ def changed_calendars(events) -> dict[str, str]:
 # --- Create ---------------------------------------------------------------------------------------
 
 
+def test_the_bell_gives_times_in_each_invitees_own_zone(organizer, sales):
+    far = UserFactory(full_name="Nia York", departments=[sales], timezone="America/New_York")
+    event = make_event(organizer, attendees=[far])
+    assert texts(far) == [
+        "Olga Organizer invited you to “Planning”, Mon 1 Mar 2027, 04:00 (America/New_York)."
+    ]
+    services.move_event(
+        actor=organizer, event=event, start=berlin(2027, 3, 2, 15), end=berlin(2027, 3, 2, 16)
+    )
+    assert texts(far, "event-update") == [
+        "Olga Organizer moved “Planning” to Tue 2 Mar 2027, 09:00 (America/New_York)."
+    ]
+
+
 def test_create_invites_colleagues_and_guests_and_tells_them(organizer, invitee, acme, jo):
     with capture_events() as published:
         event = make_event(organizer, attendees=[invitee], guests=[jo], client=acme)

@@ -49,27 +49,38 @@ def cancel_event(
         require_occurrence(series, occurrence, scope)
         people = staff_ids(series) | staff_ids(named)
         shown = named.start if named.series_id else occurrence
-        on = _cancel(series, occurrence, scope, shown)
+        part = _cancel(series, occurrence, scope)
+
+        def which(tz_name: str = "") -> str:
+            when = when_text(series, shown, tz_name=tz_name)
+            return {"this": f" on {when}", "following": f" from {when} on"}.get(part, "")
+
         reminders.schedule(series)
-        tell(actor, series, people, "event-cancelled", f"{actor} cancelled “{series.title}”{on}.")
-        record_on_timeline(actor, series, f"{actor} cancelled {meeting_name(series)}{on}")
+        tell(
+            actor,
+            series,
+            people,
+            "event-cancelled",
+            lambda person: f"{actor} cancelled “{series.title}”{which(person.timezone)}.",
+        )
+        record_on_timeline(actor, series, f"{actor} cancelled {meeting_name(series)}{which()}")
         email_later(series, "CANCEL" if series.is_cancelled else "REQUEST", mail_recipients(series))
         publish(series, "cancelled", people | {actor.pk})
     return series
 
 
-def _cancel(series: Event, occurrence, scope: str, shown) -> str:
-    """Cancel what ``scope`` names; returns which part, for people (“ on Tue 1 Dec…” or "")."""
-    on = ""
+def _cancel(series: Event, occurrence, scope: str) -> str:
+    """Cancel what ``scope`` names; returns which part went: "this", "following" or "all"."""
+    part = "all"
     if occurrence is not None and scope == "this":
         _drop_occurrence(series, occurrence)
-        on = f" on {when_text(series, shown)}"
+        part = "this"
     elif occurrence is not None and scope == "following" and occurrence > series.start:
         end_before(series, occurrence)
-        on = f" from {when_text(series, shown)} on"
-    if not on or _nothing_left(series):
+        part = "following"
+    if part == "all" or _nothing_left(series):
         _cancel_whole(series)
-    return on
+    return part
 
 
 def _drop_occurrence(series: Event, occurrence: datetime) -> None:

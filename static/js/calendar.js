@@ -314,4 +314,11 @@
     const frame = event.detail;
     if (frame.kind === "calendar.changed" && shownTopics.has(frame.topic)) refetchSoon();
   });
+
+  // Too long offline for a replay: re-reading the feed is all a calendar needs (no reload).
+  document.addEventListener("live:resync", (event) => {
+    if (!shownTopics.has(event.detail.topic)) return;
+    event.preventDefault();
+    refetchSoon();
+  });
 })();

@@ -233,6 +233,9 @@
 
   // Too far behind for a replay: re-fetch each region showing the topic.
   function resync(topic) {
+    // A page that re-reads the topic's data itself (the calendar) cancels "live:resync".
+    const asked = new CustomEvent("live:resync", { detail: { topic }, cancelable: true });
+    if (!document.dispatchEvent(asked)) return;
     const regions = [...document.querySelectorAll("[data-live-resync][id]")].filter(
       (el) => el.dataset.liveTopic === topic,
     );

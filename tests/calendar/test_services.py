@@ -82,6 +82,17 @@ def test_the_bell_gives_times_in_each_invitees_own_zone(organizer, sales):
     ]
 
 
+def test_a_cancelled_occurrence_is_named_in_each_invitees_own_zone(organizer, sales):
+    far = UserFactory(full_name="Nia York", departments=[sales], timezone="America/New_York")
+    weekly = make_event(organizer, attendees=[far], rrule="FREQ=WEEKLY;COUNT=3")
+    services.cancel_event(
+        actor=organizer, event=weekly, occurrence=berlin(2027, 3, 8, 10), scope="this"
+    )
+    assert texts(far, "event-cancelled") == [
+        "Olga Organizer cancelled “Planning” on Mon 8 Mar 2027, 04:00 (America/New_York)."
+    ]
+
+
 def test_create_invites_colleagues_and_guests_and_tells_them(organizer, invitee, acme, jo):
     with capture_events() as published:
         event = make_event(organizer, attendees=[invitee], guests=[jo], client=acme)

@@ -47,8 +47,9 @@ from calendar_app.recurrence import (
     series_starts,
     zone,
 )
-from calendar_app.services import event_link, local_when
-from calendar_app.services.base import meeting_name, timeline_data
+from calendar_app.services import event_link
+from calendar_app.services.base import invitation_text, scheduled_summary, timeline_data
+from calendar_app.services.people import attendee_copies
 from chat.demo import Cast
 from records.models import Client, Contact, Deal, TimelineEntry
 
@@ -499,26 +500,13 @@ def _attendees(planner: Planner, plan: Plan) -> list[Attendee]:
     """The rows create_event would have made, with answers given since."""
     event = plan.event
     answered = min(event.created_at + 2 * HOUR, planner.now)
-    organizer = event.organizer
-    rows = [
-        Attendee(
-            event=event,
-            user=organizer,
-            name=organizer.full_name,
-            email=organizer.email,
-            is_organizer=True,
-            response=Response.ACCEPTED,
-            responded_at=event.created_at,
-        )
-    ]
+    rows = [Attendee.of_organizer(event, event.created_at)]
     for person in plan.people:
         response = _answer(planner, event, person, plan.pending)
         rows.append(
-            Attendee(
-                event=event,
-                user=person,
-                name=person.full_name,
-                email=person.email,
+            Attendee.of_colleague(
+                event,
+                person,
                 response=response,
                 responded_at=None if response == Response.NEEDS_ACTION else answered,
             )
@@ -539,27 +527,6 @@ def _attendees(planner: Planner, plan: Plan) -> list[Attendee]:
     return rows
 
 
-def _copies(rows: list[Attendee], event: Event) -> list[Attendee]:
-    """An override's own copies of its series' attendees (as services._copy_attendees)."""
-    return [
-        Attendee(
-            event=event,
-            user=row.user,
-            contact=row.contact,
-            name=row.name,
-            email=row.email,
-            is_organizer=row.is_organizer,
-            response=row.response,
-            responded_at=row.responded_at,
-        )
-        for row in rows
-    ]
-
-
-def _when(event: Event) -> str:
-    return local_when(event.start, event.timezone, all_day=event.all_day)
-
-
 def _timeline(plans: list[Plan]) -> list[TimelineEntry]:
     """What create_event notes in a client's timeline (private meetings without title or link)."""
     return [
@@ -567,8 +534,7 @@ def _timeline(plans: list[Plan]) -> list[TimelineEntry]:
             client=plan.event.client,
             kind=TimelineEntry.Kind.MEETING,
             actor=plan.event.organizer,
-            summary=f"{plan.event.organizer} scheduled {meeting_name(plan.event)} for "
-            f"{_when(plan.event)}",
+            summary=scheduled_summary(plan.event.organizer, plan.event),
             data=timeline_data(plan.event),
             deal=plan.event.deal,
             created_at=plan.event.created_at,
@@ -585,8 +551,7 @@ def _invitations(planner: Planner, plans: list[Plan]) -> list[Notification]:
             recipient=planner.cast.login,
             actor=plan.event.organizer,
             kind="event-invite",
-            text=f"{plan.event.organizer} invited you to “{plan.event.title}”, "
-            f"{_when(plan.event)}.",
+            text=invitation_text(plan.event.organizer, plan.event)(planner.cast.login),
             link=event_link(plan.event),
             created_at=plan.event.created_at,
         )
@@ -607,7 +572,7 @@ def _write(planner: Planner) -> dict[str, int]:
         rows = _attendees(planner, plan)
         attendees += rows
         for override in plan.overrides:
-            attendees += _copies(rows, override.event)
+            attendees += attendee_copies(rows, override.event)
     Attendee.objects.bulk_create(attendees)
     entries = TimelineEntry.objects.bulk_create(_timeline(plans))
     notifications = Notification.objects.bulk_create(_invitations(planner, plans))

@@ -43,9 +43,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.utils import timezone
 
-from calendar_app import events, ical, policies, reminders, services
+from calendar_app import ical, policies, services
 from calendar_app.models import (
     DESCRIPTION_MAX_LENGTH,
     MAX_EVENT_LENGTH,
@@ -53,7 +52,7 @@ from calendar_app.models import (
     Attendee,
     Event,
 )
-from calendar_app.recurrence import all_day_bounds, build_rule, format_utc, normalize_rule
+from calendar_app.recurrence import all_day_bounds, build_rule, normalize_rule
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_EVENTS = 1000
@@ -702,7 +701,8 @@ def _create(actor, item: Item, uid: str, changed: list[Item], exdates: set[datet
     )
     for override in changed:
         _change_occurrence(actor, event, override)
-    _set_exdates(actor, event, exdates)
+    recurrence_ids = {override.recurrence_id for override in changed}
+    services.set_exceptions(actor=actor, event=event, exdates=exdates, changed=recurrence_ids)
 
 
 def _change_occurrence(actor, series: Event, override: Item, row: Event | None = None) -> bool:
@@ -731,33 +731,13 @@ def _update(actor, event: Event, item: Item, changed: list[Item], exdates: set[d
         scope="all",
         allow_double_booking=True,
     )
-    different = event.sequence != sequence
-    rows = {row.recurrence_id: row for row in event.overrides.all()}
     wanted = {override.recurrence_id: override for override in changed}
-    stale = [row for moment, row in rows.items() if moment not in wanted or not event.rrule]
-    for row in stale:
-        row.delete()
+    different = event.sequence != sequence
+    different |= services.set_exceptions(
+        actor=actor, event=event, exdates=exdates, changed=set(wanted)
+    )
     if event.rrule:
+        rows = {row.recurrence_id: row for row in event.overrides.all()}
         for moment, override in wanted.items():
             different |= _change_occurrence(actor, event, override, rows.get(moment))
-    different |= _set_exdates(actor, event, exdates)
-    if stale:
-        reminders.schedule(Event.objects.get(pk=event.pk))
-        events.calendars_changed(event, "updated", [actor.pk])
-    return different or bool(stale)
-
-
-def _set_exdates(actor, event: Event, exdates: set[datetime]) -> bool:
-    """Make ``exdates`` the series' deleted occurrences; whether that changed them."""
-    series = Event.objects.select_for_update().get(pk=event.pk)
-    wanted = sorted(format_utc(moment) for moment in exdates)
-    if series.exdates == wanted:
-        return False
-    series.overrides.filter(recurrence_id__in=exdates).delete()
-    series.exdates = wanted
-    series.sequence += 1
-    series.updated_at = timezone.now()
-    series.save(update_fields=["exdates", "sequence", "updated_at"])
-    reminders.schedule(series)
-    events.calendars_changed(series, "updated", [actor.pk])
-    return True
+    return different

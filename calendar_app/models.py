@@ -215,6 +215,22 @@ class Attendee(models.Model):
     def __str__(self) -> str:
         return self.name or self.email
 
+    @classmethod
+    def of_colleague(cls, event: Event, person, **fields) -> "Attendee":
+        """An unsaved row for the colleague ``person`` (their name and address copied)."""
+        return cls(event=event, user=person, name=person.full_name, email=person.email, **fields)
+
+    @classmethod
+    def of_organizer(cls, event: Event, answered_at) -> "Attendee":
+        """An unsaved row for the event's organizer, who is going."""
+        return cls.of_colleague(
+            event,
+            event.organizer,
+            is_organizer=True,
+            response=cls.Response.ACCEPTED,
+            responded_at=answered_at,
+        )
+
     @property
     def is_guest(self) -> bool:
         return self.user_id is None

@@ -17,7 +17,8 @@ series' old value (what was changed on one occurrence alone stays).
 
 Locks: the series row (``select_for_update``) before people (``notify``).
 
-Modules: ``create``, ``change`` (update, move), ``cancel``, ``answers`` (RSVP);
+Modules: ``create``, ``change`` (update, move), ``cancel``, ``answers`` (RSVP),
+``exceptions`` (an import's EXDATEs and changed occurrences);
 ``people`` (attendees, double-booking) and ``base`` (times, rows, telling
 people) are shared by them. Import the services from this package.
 """
@@ -36,6 +37,7 @@ from calendar_app.services.base import (
 from calendar_app.services.cancel import cancel_event
 from calendar_app.services.change import move_event, update_event
 from calendar_app.services.create import create_event
+from calendar_app.services.exceptions import set_exceptions
 
 __all__ = [
     "DETAIL_FIELDS",
@@ -50,5 +52,6 @@ __all__ = [
     "local_when",
     "move_event",
     "rsvp",
+    "set_exceptions",
     "update_event",
 ]

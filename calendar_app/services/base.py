@@ -380,6 +380,11 @@ def _publish_entry(actor: User, entry) -> None:
     )
 
 
+def scheduled_summary(actor: User, event: Event) -> str:
+    """The client timeline's line for a meeting put in the calendar."""
+    return f"{actor} scheduled {meeting_name(event)} for {when_text(event)}"
+
+
 def meeting_name(event: Event) -> str:
     return "a private meeting" if event.is_private else f"“{event.title}”"
 

@@ -48,6 +48,7 @@ from calendar_app.services.base import (
     require_occurrence,
     resolve,
     save_checked,
+    scheduled_summary,
     span,
     tell,
     wanting_mail,
@@ -382,9 +383,7 @@ def _after_change(actor: User, event: Event, change: Change, before: set[int], a
             actor, event, f"{actor} moved {meeting_name(event)} to {when_text(event)}"
         )
     elif "client" in change.fields:
-        record_on_timeline(
-            actor, event, f"{actor} scheduled {meeting_name(event)} for {when_text(event)}"
-        )
+        record_on_timeline(actor, event, scheduled_summary(actor, event))
     _mail_about_change(event, change)
     publish(event, "moved" if change.timing else "updated", before | invitees | {actor.pk})
 

@@ -11,14 +11,13 @@ from calendar_app.services.base import (
     email_later,
     invitation_text,
     mail_recipients,
-    meeting_name,
     publish,
     record_on_timeline,
     require,
     save_checked,
+    scheduled_summary,
     span,
     tell,
-    when_text,
 )
 from calendar_app.services.people import (
     add_organizer,
@@ -88,8 +87,7 @@ def create_event(
             check_double_booking(event, added)
         reminders.schedule(event)
         tell(actor, event, added, "event-invite", invitation_text(actor, event))
-        summary = f"{actor} scheduled {meeting_name(event)} for {when_text(event)}"
-        record_on_timeline(actor, event, summary)
+        record_on_timeline(actor, event, scheduled_summary(actor, event))
         email_later(event, "REQUEST", mail_recipients(event))
         publish(event, "created", added | {actor.pk})
     return event

@@ -18,16 +18,7 @@ DOUBLE_BOOKING_CHECKS = 20  # occurrences of a series checked for clashes
 
 
 def add_organizer(event: Event) -> None:
-    organizer = event.organizer
-    Attendee.objects.create(
-        event=event,
-        user=organizer,
-        name=organizer.full_name,
-        email=organizer.email,
-        is_organizer=True,
-        response=Attendee.Response.ACCEPTED,
-        responded_at=timezone.now(),
-    )
+    Attendee.of_organizer(event, timezone.now()).save()
 
 
 def sync_staff(event: Event, users) -> tuple[set[int], set[int]]:
@@ -47,9 +38,7 @@ def sync_staff(event: Event, users) -> tuple[set[int], set[int]]:
         )
     removed = current - set(wanted)
     invited.filter(user_id__in=removed).delete()
-    Attendee.objects.bulk_create(
-        Attendee(event=event, user=user, name=user.full_name, email=user.email) for user in new
-    )
+    Attendee.objects.bulk_create(Attendee.of_colleague(event, user) for user in new)
     return {user.pk for user in new}, removed
 
 
@@ -83,24 +72,26 @@ def _guest_email(contact) -> str:
     return emails[0].strip().lower()
 
 
+def attendee_copies(attendees, target: Event) -> list[Attendee]:
+    """Unsaved copies of ``attendees`` (with their answers) for ``target``."""
+    return [
+        Attendee(
+            event=target,
+            user_id=attendee.user_id,
+            contact_id=attendee.contact_id,
+            name=attendee.name,
+            email=attendee.email,
+            is_organizer=attendee.is_organizer,
+            response=attendee.response,
+            responded_at=attendee.responded_at,
+        )
+        for attendee in attendees
+    ]
+
+
 def copy_attendees(attendees, target: Event) -> None:
     """Copies of ``attendees`` (with their answers) in ``target``; people already there stay."""
-    Attendee.objects.bulk_create(
-        [
-            Attendee(
-                event=target,
-                user_id=attendee.user_id,
-                contact_id=attendee.contact_id,
-                name=attendee.name,
-                email=attendee.email,
-                is_organizer=attendee.is_organizer,
-                response=attendee.response,
-                responded_at=attendee.responded_at,
-            )
-            for attendee in attendees
-        ],
-        ignore_conflicts=True,
-    )
+    Attendee.objects.bulk_create(attendee_copies(attendees, target), ignore_conflicts=True)
 
 
 def staff_ids(event: Event) -> set[int]:

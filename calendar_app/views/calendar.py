@@ -23,13 +23,13 @@ from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
 from accounts.models import Department, User
 from calendar_app import policies, selectors
 from calendar_app.feed_items import colour_of, feed_items
+from calendar_app.views import params as parse
 
 MAX_WINDOW = timedelta(days=100)
 MAX_PEOPLE = 50
@@ -44,10 +44,6 @@ PAGE_CSP = {
     "style-src": [*settings.SECURE_CSP["style-src"], EMPTY_STYLE],
     "font-src": [*settings.SECURE_CSP["font-src"], "data:"],
 }
-
-
-class BadQuery(ValueError):
-    """A query parameter a person (or a hand-edited link) got wrong; the message says how."""
 
 
 @dataclass
@@ -94,63 +90,33 @@ def shown_calendars(viewer: User, query) -> Shown:
 
 
 def _person_ids(values: list[str]) -> list[int]:
-    parts = [part.strip() for value in values for part in value.split(",") if part.strip()]
-    if not all(_is_id(part) for part in parts):
-        raise BadQuery("people must be person ids separated by commas, e.g. people=3,7.")
-    if len(parts) > MAX_PEOPLE:
-        raise BadQuery(f"Show at most {MAX_PEOPLE} people's calendars at once.")
-    return list(dict.fromkeys(int(part) for part in parts))
+    found = parse.ids(values)
+    if len(found) > MAX_PEOPLE:
+        raise parse.BadParams(f"Show at most {MAX_PEOPLE} people's calendars at once.")
+    return found
 
 
 def _department_id(value: str) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
-    if not _is_id(value):
-        raise BadQuery("dept must be a department id, e.g. dept=2.")
-    return int(value)
-
-
-def _is_id(text: str) -> bool:
-    """Digits, few enough for a database key (a longer number would overflow the query)."""
-    return text.isascii() and text.isdigit() and len(text) <= 18
+    found = parse.ids([value], "department")
+    return found[0] if found else None
 
 
 def calendar_zone(query, viewer: User) -> zoneinfo.ZoneInfo:
     """The zone the calendar is drawn in: FullCalendar's ``timeZone``, else the viewer's."""
-    name = query.get("timeZone") or viewer.timezone
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise BadQuery(f"“{name}” is not a time zone (use a name like Europe/Berlin).") from None
-
-
-def parse_moment(text: str, tz: zoneinfo.ZoneInfo, name: str) -> datetime:
-    """An ISO 8601 date or date-time; without an offset it is read in ``tz``."""
-    text = text.strip()
-    try:
-        moment = parse_datetime(text)
-        day = None if moment else parse_date(text)
-    except ValueError:
-        moment = day = None
-    if day is not None:
-        moment = datetime.combine(day, datetime.min.time())
-    if moment is None:
-        raise BadQuery(f"{name} must be an ISO 8601 date or time, e.g. 2026-03-01T09:00:00.")
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    return parse.zone_of(query.get("timeZone"), viewer.timezone)
 
 
 def requested_window(query, tz: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
-    start = parse_moment(query.get("start", ""), tz, "start")
-    end = parse_moment(query.get("end", ""), tz, "end")
+    start = parse.required_moment("start", query.get("start"), tz)
+    end = parse.required_moment("end", query.get("end"), tz)
     if end <= start:
-        raise BadQuery("end must be after start.")
+        raise parse.BadParams("end must be after start.")
     if end - start > MAX_WINDOW:
-        raise BadQuery(f"Ask for at most {MAX_WINDOW.days} days of events at once.")
+        raise parse.BadParams(f"Ask for at most {MAX_WINDOW.days} days of events at once.")
     return start, end
 
 
-def _bad_request(error: BadQuery) -> HttpResponse:
+def _bad_request(error: parse.BadParams) -> HttpResponse:
     return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
 
 
@@ -167,7 +133,7 @@ def events_json(request):
         tz = calendar_zone(request.GET, request.user)
         start, end = requested_window(request.GET, tz)
         shown = shown_calendars(request.user, request.GET)
-    except BadQuery as error:
+    except parse.BadParams as error:
         return JsonResponse({"error": str(error)}, status=400)
     entries = selectors.calendar_occurrences(shown.ids, start, end)
     return JsonResponse(feed_items(request.user, entries, tz), safe=False)
@@ -182,7 +148,7 @@ def calendar_home(request):
     viewer = request.user
     try:
         shown = shown_calendars(viewer, request.GET)
-    except BadQuery as error:
+    except parse.BadParams as error:
         return _bad_request(error)
     department = _chosen_department(request.GET)
     context = {

@@ -20,7 +20,8 @@ from django.views.decorators.http import require_POST
 
 from calendar_app import policies, services
 from calendar_app.recurrence import parse_utc
-from calendar_app.views.calendar import BadQuery, calendar_zone, parse_moment
+from calendar_app.views import params as parse
+from calendar_app.views.calendar import calendar_zone
 
 GONE_CODES = {"cancelled", "no_occurrence"}
 
@@ -32,7 +33,7 @@ def event_move(request, pk):
         return _refusal("Only the organizer can move this event.", "forbidden", 403)
     try:
         arguments = _move_arguments(request)
-    except BadQuery as error:
+    except parse.BadParams as error:
         return _refusal(str(error), "invalid", 400)
     try:
         moved = services.move_event(actor=request.user, event=event, **arguments)
@@ -60,17 +61,17 @@ def _refusal(message: str, reason: str, status: int, **extra) -> JsonResponse:
 
 
 def _move_arguments(request) -> dict:
-    """The service's keyword arguments from the form body (BadQuery names what is wrong)."""
+    """The service's keyword arguments from the form body (BadParams names what is wrong)."""
     data = request.POST
     all_day = _flag(data.get("all_day", ""))
     tz = calendar_zone(data, request.user)
-    start = parse_moment(data.get("start", ""), tz, "start")
-    end = parse_moment(data.get("end", ""), tz, "end")
+    start = parse.required_moment("start", data.get("start"), tz)
+    end = parse.required_moment("end", data.get("end"), tz)
     if end <= start:
-        raise BadQuery("The event must end after it starts.")
+        raise parse.BadParams("The event must end after it starts.")
     scope = data.get("scope", "this")
     if scope not in services.SCOPES:
-        raise BadQuery("scope must be this, following or all.")
+        raise parse.BadParams("scope must be this, following or all.")
     return {
         "start": _day(data["start"]) if all_day else start,
         "end": _day(data["end"]) if all_day else end,
@@ -97,7 +98,7 @@ def _occurrence(text: str):
     try:
         return parse_utc(text.strip())
     except ValueError:
-        raise BadQuery("occurrence must be a recurrence id like 20260301T090000Z.") from None
+        raise parse.BadParams("occurrence must be a recurrence id like 20260301T090000Z.") from None
 
 
 def _sequence(text: str) -> int | None:
@@ -105,7 +106,7 @@ def _sequence(text: str) -> int | None:
     if not text:
         return None
     if not (text.isascii() and text.isdigit()):
-        raise BadQuery("sequence must be a whole number.")
+        raise parse.BadParams("sequence must be a whole number.")
     return int(text)
 
 

@@ -8,19 +8,17 @@ doing: spans only, no titles, places or descriptions (selectors.busy_blocks).
 Bad parameters answer 400 with what to fix.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_GET
 
-from accounts.models import User, validate_timezone
+from accounts.models import User
 from calendar_app import policies
 from calendar_app.recurrence import zone
 from calendar_app.selectors import busy_blocks
@@ -33,106 +31,32 @@ from calendar_app.slots import (
     search_window,
     working_hours,
 )
+from calendar_app.views import params as parse
 
 TEMPLATE = "calendar_app/slots.html"
 MIN_DURATION, MAX_DURATION, DEFAULT_DURATION = 5, 1440, 30
 MAX_PEOPLE = 50
 MAX_FREEBUSY_DAYS = 62
-YEARS_AROUND = 10
-MAX_ID_DIGITS = 18  # what a database integer key holds
 ALWAYS_SHOWN = (time(8), time(18))  # the strip shows at least this much of the day
 HOUR = timedelta(hours=1)
 DASH = "\N{EN DASH}"  # between the two times of a span
-# A "+01:00" offset typed into a URL unencoded arrives as " 01:00".
-SPACED_OFFSET = re.compile(r"(\d\d:\d\d(?::\d\d)?) (\d\d:?\d\d)$")
-
-
-class BadParams(ValueError):
-    """A query parameter the person has to fix; the message says how."""
-
-
-# --- Reading the query ---------------------------------------------------------------
-
-
-def _ids(params: QueryDict, name: str) -> list[int]:
-    """Ids given as ``name=3&name=5`` or ``name=3,5``, in order, once each."""
-    ids = []
-    for value in params.getlist(name):
-        for text in filter(None, (part.strip() for part in value.split(","))):
-            if not (text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS):
-                raise BadParams(f"“{text}” is not a person's id. Pick people from the list.")
-            ids.append(int(text))
-    return list(dict.fromkeys(ids))
 
 
 def _people(viewer, ids: list[int]) -> list[User]:
     """The people of ``ids`` (one query); unknown ids and people who left are named."""
     if len(ids) > MAX_PEOPLE:
-        raise BadParams(f"Ask about at most {MAX_PEOPLE} people at once.")
+        raise parse.BadParams(f"Ask about at most {MAX_PEOPLE} people at once.")
     found = User.objects.in_bulk(ids)
     unknown = [str(pk) for pk in ids if pk not in found]
     if unknown:
-        raise BadParams(
+        raise parse.BadParams(
             f"No colleague has the id {', '.join(unknown)}. Pick people from the list again."
         )
     gone = [found[pk] for pk in ids if not policies.can_view_calendar(viewer, found[pk])]
     if gone:
         verb = "no longer works" if len(gone) == 1 else "no longer work"
-        raise BadParams(f"{_names(gone)} {verb} here: take them off the list.")
+        raise parse.BadParams(f"{_names(gone)} {verb} here: take them off the list.")
     return [found[pk] for pk in ids]
-
-
-def _zone_name(value: str | None) -> str:
-    text = (value or "").strip()
-    if text:
-        try:
-            validate_timezone(text)
-        except ValidationError as error:
-            raise BadParams(error.messages[0]) from None
-    return text
-
-
-def _moment(name: str, value: str | None, tz_name: str) -> datetime | None:
-    """An ISO 8601 date-time (or date: its midnight), naive ones read in ``tz_name``; in UTC."""
-    text = SPACED_OFFSET.sub(r"\1+\2", (value or "").strip())
-    if not text:
-        return None
-    try:
-        parsed = parse_datetime(text)
-        day = None if parsed else parse_date(text)
-    except ValueError:
-        parsed = day = None
-    if day is not None:
-        parsed = datetime.combine(day, time())
-    if parsed is None:
-        raise BadParams(
-            f"{name}: “{value}” is not a date and time. Use ISO 8601, like 2026-12-01T10:00."
-        )
-    _check_year(name, parsed)
-    if timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=zone(tz_name))
-    return parsed.astimezone(UTC)
-
-
-def _day(value: str | None) -> date | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        day = parse_date(text)
-    except ValueError:
-        day = None
-    if day is None:
-        raise BadParams(f"day: “{text}” is not a date. Use a form like 2026-12-01.")
-    return _check_year("day", day)
-
-
-def _check_year(name: str, moment):
-    """Dates within YEARS_AROUND years of today: calendars have nothing to say further out
-    (and a series expanded to year 9999 is work for nothing)."""
-    if abs(moment.year - timezone.now().year) > YEARS_AROUND:
-        raise BadParams(f"{name}: pick a date within {YEARS_AROUND} years of today.")
-    return moment
 
 
 def _duration(value: str | None, start: datetime | None, end: datetime | None) -> timedelta:
@@ -147,7 +71,7 @@ def _duration(value: str | None, start: datetime | None, end: datetime | None) -
             return end - start
         return timedelta(minutes=DEFAULT_DURATION)
     if not (text.isascii() and text.isdigit()) or not MIN_DURATION <= int(text) <= MAX_DURATION:
-        raise BadParams(
+        raise parse.BadParams(
             f"The duration is a number of minutes from {MIN_DURATION} to {MAX_DURATION} (a day)."
         )
     return timedelta(minutes=int(text))
@@ -179,21 +103,22 @@ class SlotQuery:
 
 def _slot_query(request) -> SlotQuery:
     params, viewer = request.GET, request.user
-    event_tz = _zone_name(params.get("timezone"))
-    display_tz = _zone_name(params.get("tz")) or event_tz or viewer.timezone
+    event_tz = parse.zone_name(params.get("timezone"))
+    display_tz = parse.zone_name(params.get("tz")) or event_tz or viewer.timezone
     event_tz = event_tz or display_tz
-    start = _moment("start", _form_value(params, "start"), event_tz)
-    end = _moment("end", _form_value(params, "end"), event_tz)
+    start = parse.moment("start", _form_value(params, "start"), zone(event_tz), near=True)
+    end = parse.moment("end", _form_value(params, "end"), zone(event_tz), near=True)
     duration = _duration(params.get("duration"), start, end)
     end = end or (start and start + duration)
     return SlotQuery(
-        people=_people(viewer, [viewer.pk, *_ids(params, "attendees")]),
+        people=_people(viewer, [viewer.pk, *parse.ids(params.getlist("attendees"))]),
         duration=duration,
-        after=_moment("after", params.get("after"), display_tz) or timezone.now(),
+        after=parse.moment("after", params.get("after"), zone(display_tz), near=True)
+        or timezone.now(),
         display_tz=display_tz,
         event_tz=event_tz,
         chosen=(start, end) if start and end > start else None,
-        day=_day(params.get("day")),
+        day=parse.day("day", params.get("day")),
         ignore_uid=_ignored_uid(viewer, params.get("event")),
     )
 
@@ -421,7 +346,7 @@ def slots(request):
     fragment = _is_fragment(request)
     try:
         query = _slot_query(request)
-    except BadParams as error:
+    except parse.BadParams as error:
         context = {"error": str(error)}
         query = None
     else:
@@ -440,14 +365,14 @@ def _iso_utc(moment: datetime) -> str:
 
 
 def _freebusy_window(params: QueryDict, tz_name: str) -> tuple[datetime, datetime]:
-    start = _moment("start", params.get("start"), tz_name)
-    end = _moment("end", params.get("end"), tz_name)
+    start = parse.moment("start", params.get("start"), zone(tz_name), near=True)
+    end = parse.moment("end", params.get("end"), zone(tz_name), near=True)
     if start is None or end is None:
-        raise BadParams("Give start and end, e.g. start=2026-12-01&end=2026-12-08.")
+        raise parse.BadParams("Give start and end, e.g. start=2026-12-01&end=2026-12-08.")
     if end <= start:
-        raise BadParams("end must be after start.")
+        raise parse.BadParams("end must be after start.")
     if end - start > timedelta(days=MAX_FREEBUSY_DAYS):
-        raise BadParams(f"Ask for at most {MAX_FREEBUSY_DAYS} days at once.")
+        raise parse.BadParams(f"Ask for at most {MAX_FREEBUSY_DAYS} days at once.")
     return start, end
 
 
@@ -455,12 +380,12 @@ def _freebusy_window(params: QueryDict, tz_name: str) -> tuple[datetime, datetim
 def freebusy(request):
     """``{"<person id>": [{"start", "end"}, ...]}``: busy spans (UTC) meeting [start, end)."""
     try:
-        ids = _ids(request.GET, "people")
-        if not ids:
-            raise BadParams("Name at least one person, e.g. people=3,5.")
-        people = _people(request.user, ids)
+        asked = parse.ids(request.GET.getlist("people"))
+        if not asked:
+            raise parse.BadParams("Name at least one person, e.g. people=3,5.")
+        people = _people(request.user, asked)
         start, end = _freebusy_window(request.GET, request.user.timezone)
-    except BadParams as error:
+    except parse.BadParams as error:
         return JsonResponse({"error": str(error)}, status=400)
     busy = busy_blocks([person.pk for person in people], start, end)
     return JsonResponse(

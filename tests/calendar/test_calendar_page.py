@@ -94,7 +94,7 @@ def test_a_malformed_link_answers_400_with_the_reason(client, organizer, query):
     response = client.get(HOME, query)
 
     assert response.status_code == 400
-    assert "must be" in response.text
+    assert "is not a" in response.text and "id. Pick from the list again." in response.text
 
 
 def test_fullcalendar_gets_my_zone_working_hours_and_the_urls(client, organizer):

@@ -274,15 +274,16 @@ def test_a_window_of_at_most_100_days(client, organizer):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"start": ""}, "start must be an ISO 8601 date"),
-        ({"start": "next tuesday"}, "start must be an ISO 8601 date"),
-        ({"end": "2030-02-30"}, "end must be an ISO 8601 date"),
+        ({"start": ""}, "start: give a date and time in ISO 8601"),
+        ({"start": "next tuesday"}, "start: “next tuesday” is not a date and time"),
+        ({"end": "2030-02-30"}, "end: “2030-02-30” is not a date and time"),
+        ({"start": "0001-01-01T00:00+01:00"}, "start: “0001-01-01T00:00+01:00” is too far"),
         ({"end": "2030-03-01"}, "end must be after start"),
-        ({"people": "3,abc"}, "people must be person ids"),
+        ({"people": "3,abc"}, "“abc” is not a person's id"),
         ({"people": ",".join(str(n) for n in range(1, 60))}, "at most 50 people"),
-        ({"dept": "sales"}, "dept must be a department id"),
-        ({"people": "9" * 30}, "people must be person ids"),
-        ({"timeZone": "Mars/Olympus"}, "is not a time zone"),
+        ({"dept": "sales"}, "“sales” is not a department's id"),
+        ({"people": "9" * 30}, "is not a person's id"),
+        ({"timeZone": "Mars/Olympus"}, "“Mars/Olympus” is not a known time zone"),
     ],
 )
 def test_bad_parameters_answer_400_with_the_reason(client, organizer, params, message):

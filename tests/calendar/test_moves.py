@@ -123,13 +123,13 @@ def test_double_booking_asks_first_then_moves_when_forced(client, organizer, inv
     ("fields", "message"),
     [
         ({"end": "2030-03-04T13:00:00"}, "must end after it starts"),
-        ({"start": "soon"}, "start must be an ISO 8601 date"),
-        ({"end": ""}, "end must be an ISO 8601 date"),
+        ({"start": "soon"}, "start: “soon” is not a date and time"),
+        ({"end": ""}, "end: give a date and time in ISO 8601"),
         ({"end": "2030-04-20T13:00:00"}, "at most 31 days"),
         ({"scope": "some"}, "scope must be this, following or all"),
         ({"occurrence": "yesterday"}, "occurrence must be a recurrence id"),
         ({"sequence": "-1"}, "sequence must be a whole number"),
-        ({"timeZone": "Nowhere/City"}, "is not a time zone"),
+        ({"timeZone": "Nowhere/City"}, "“Nowhere/City” is not a known time zone"),
     ],
 )
 def test_bad_input_answers_400_and_changes_nothing(client, organizer, fields, message):

@@ -1002,3 +1002,35 @@ def test_calendar_occurrences_is_three_queries_however_many_events(
     people = {entry.event.title.split()[0]: entry.people for entry in entries}
     both = [organizer.pk, invitee.pk]
     assert people == {"Single": [organizer.pk], "Series": both, "Moved": both}
+
+
+# --- Exceptions set wholesale (imports) -----------------------------------------------------------
+
+
+def test_set_exceptions_restores_deletes_and_drops_stale_overrides(organizer, invitee):
+    weekly = make_event(organizer, attendees=[invitee], rrule="FREQ=WEEKLY;COUNT=4")
+    second, third = berlin(2027, 3, 8, 10), berlin(2027, 3, 15, 10)
+    services.cancel_event(actor=organizer, event=weekly, occurrence=second, scope="this")
+    services.update_event(
+        actor=organizer, event=weekly, changes={"title": "Moved"}, occurrence=third, scope="this"
+    )
+    with capture_events() as published:
+        changed = services.set_exceptions(
+            actor=organizer, event=weekly, exdates={third}, changed=set()
+        )
+    assert changed is True
+    weekly.refresh_from_db()
+    assert weekly.exdates == [format_utc(third)]
+    assert not weekly.overrides.exists()
+    assert [title for title, _ in calendar(invitee)] == ["Planning"] * 3
+    assert changed_calendars(published)[f"calendar.{invitee.pk}"] == "updated"
+    assert (
+        services.set_exceptions(actor=organizer, event=weekly, exdates={third}, changed=set())
+        is False
+    )
+
+
+def test_only_the_organizer_sets_exceptions(organizer, invitee):
+    weekly = make_event(organizer, attendees=[invitee], rrule="FREQ=WEEKLY;COUNT=4")
+    with pytest.raises(PermissionDenied):
+        services.set_exceptions(actor=invitee, event=weekly, exdates=set(), changed=set())

@@ -205,6 +205,23 @@ def test_plain_post_redirects_to_the_page(signed_in, acme):
     assert response["Location"] == reverse("records:client_detail", args=[acme.pk])
 
 
+def test_the_display_carries_what_its_editor_opens_with(signed_in, acme, member):
+    """records.js builds the input from these before the server's editor arrives."""
+    page = signed_in.get(reverse("records:client_detail", args=[acme.pk])).content.decode()
+    edit = edit_url("client", acme.pk, "owner")
+    assert f'data-field-edit="{edit}?layout=stack" data-field-input="select"' in page
+    assert f'data-raw="{member.pk}" data-text="{member.full_name}"' in page
+    assert 'data-field-input="text"' in page and 'data-raw="acme.example">' in page
+
+
+def test_a_live_value_carries_the_editors_new_starting_value(signed_in, acme, member):
+    with capture_events() as events:
+        services.update_field(
+            actor=member, obj=acme, field="tags", value="Gold, vip", seen_value=""
+        )
+    assert 'hx-swap-oob="true" data-raw="gold, vip">' in events[0].html
+
+
 def test_cancel_returns_the_display(signed_in, acme):
     url = reverse("records:field_show", args=["client", acme.pk, "domain"])
     html = signed_in.get(url, **HTMX).content.decode()

@@ -107,8 +107,13 @@
     copyAttributes(model, form, []);
     copyAttributes(modelBox, box, []);
     copyAttributes(modelInput, input, ["value", "autofocus"]);
-    if (input.tagName === "SELECT") input.replaceChildren(...modelInput.options);
-    else if (!edited) input.value = modelInput.value;
+    if (input.tagName === "SELECT") {
+      const chosen = [...modelInput.options].find((option) => option.defaultSelected);
+      input.replaceChildren(...modelInput.options);
+      if (chosen) input.value = chosen.value;
+    } else if (!edited) {
+      input.value = modelInput.value;
+    }
     surround(form, box, model, modelBox);
     surround(box, input, modelBox, modelInput);
     // What the person typed over is what they saw: a change made meanwhile is a conflict.

@@ -119,3 +119,19 @@ def test_escape_before_the_editor_arrives_keeps_the_value(
     expect(page.locator(f"#{field_id} [name=value]")).to_have_count(0)
     assert run_script(READ, ids["client"], ids["deal"])["client.name"] == "Zeta Test client 96210"
     assert browser_problems == []
+
+
+def test_a_choice_opens_on_the_current_value(serve, server_db, run_script, sign_in):
+    server = serve()
+    ada = server_db.run("user", "Ada Admin", "--role", "admin")
+    ids = run_script(CREATE, ada["id"])
+    page = sign_in(server, ada)
+    page.goto(f"{server.url}/clients/{ids['client']}/")
+    for field in ("lifecycle", "owner", "department"):
+        field_id = f"field-client-{ids['client']}-{field}"
+        current = page.locator(f"#{field_id}-value").get_attribute("data-raw")
+        page.locator(f"#{field_id} .field-display").click()
+        expect(page.locator(f"#{field_id} [type=submit]")).to_be_visible()  # the server's editor
+        assert page.locator(f"#{field_id} select[name=value]").input_value() == current
+        page.keyboard.press("Escape")
+        expect(page.locator(f"#{field_id}-value")).to_be_visible()

@@ -1,9 +1,11 @@
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts.models import Role
 from tests.factories import DepartmentFactory, UserFactory
+from workspace import moments
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -66,3 +68,17 @@ async def hub(settings):
     settings.LIVE_LINGER_SECONDS = 0
     yield
     await stop_hub()
+
+
+@pytest.fixture
+def noon_for(time_machine):
+    """``noon_for(person)``: the clock, still ticking, at noon of today in ``person``'s zone,
+    so what falls on "today" does not depend on the hour the suite runs at."""
+
+    def move(person):
+        local = timezone.localtime(timezone.now(), moments.zone(person.timezone))
+        noon = local.replace(hour=12, minute=0, second=0, microsecond=0)
+        time_machine.move_to(noon, tick=True)
+        return noon
+
+    return move

@@ -7,7 +7,12 @@ Values already in the environment win (CI sets DATABASE_URL and REDIS_URL).
 
 import os
 
+from tests import clock
+
 os.environ.setdefault("SECRET_KEY", "tests-only-" + "k" * 50)
 # The test client speaks plain HTTP; TLS is the proxy's job in production.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("STATIC_FROM_SOURCE", "1")
+
+# TEST_NOW moves the clock of the whole run (tests/clock.py).
+clock.start()

@@ -592,7 +592,8 @@ def test_completing_updates_the_managers_board(member, sales_manager):
 # --- Fragments carry row ids -----------------------------------------------------------
 
 
-def test_an_assigned_task_arrives_in_the_assignees_list(member, sales_manager):
+def test_an_assigned_task_arrives_in_the_assignees_list(member, sales_manager, noon_for):
+    noon_for(member)  # due 12 minutes later: today for the assignee
     with capture_events() as events:
         task = make_task(sales_manager, member, hours=0.2)
     mine = next(e for e in events if e.topic == f"user.{member.pk}" and e.kind == "task.created")

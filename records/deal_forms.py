@@ -64,6 +64,9 @@ class DealForm(forms.Form):
 
 
 class LoseForm(forms.Form):
+    """Why a deal was lost. ``seen_stage``: the stage the person saw it in (a move that
+    someone else's move overtook is refused, services.MoveConflict); checked by the service."""
+
     loss_reason = forms.ModelChoiceField(
         queryset=LossReason.objects.filter(active=True),
         empty_label=None,
@@ -82,3 +85,10 @@ class LoseForm(forms.Form):
             attrs={"rows": 3, "placeholder": "What would have changed the outcome?"}
         ),
     )
+    seen_stage = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def rebase(self, stage_id: int) -> None:
+        """Make ``stage_id`` the seen stage of the redrawn form: submitting it again
+        loses the deal anyway (as "Use mine" does for a field conflict)."""
+        self.data = self.data.copy()
+        self.data["seen_stage"] = str(stage_id)

@@ -8,6 +8,7 @@ port against it, with the suite's REDIS_URL (if any) and a private Redis key
 prefix, and stops it afterwards.
 """
 
+import importlib
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
 
@@ -48,7 +50,8 @@ class ServerDatabase:
             ALLOWED_HOSTS="localhost,127.0.0.1",
             SECURE_SSL_REDIRECT="0",
             STATIC_FROM_SOURCE="1",
-            PYTHONPATH=str(ROOT),
+            # After what the run already has (tests/clock.py may have put its site there).
+            PYTHONPATH=os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)])),
             DJANGO_SETTINGS_MODULE="workspace.settings",
         )
         env.update(extra)
@@ -132,6 +135,9 @@ def migrated_sqlite(tmp_path_factory):
 @pytest.fixture
 def server_db(request, tmp_path, transactional_db):
     if connection.vendor == "postgresql":
+        # A transactional test run before this one flushed what migrations seed (the
+        # default pipeline, loss reasons): seed it again (it is idempotent).
+        importlib.import_module("records.migrations.0002_seed_defaults").seed(apps, None)
         db = settings.DATABASES["default"]
         user = db.get("USER") or "postgres"
         password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""

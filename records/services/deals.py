@@ -1,6 +1,8 @@
 """Deals on pipelines: open, move between stages, win, lose, delete.
 
 A won deal is also told in its client's chat room ("Deal X won by Ana — €12,000").
+A move carries the stage the mover saw: moves never overwrite each other silently
+(:class:`MoveConflict`, like field edits' :class:`FieldConflict`, DESIGN §5).
 """
 
 from decimal import Decimal
@@ -21,12 +23,14 @@ from records.models import (
     TimelineEntry,
 )
 from records.services.base import (
+    FieldConflict,
     _audit,
     _lock,
     _normalize,
     _require,
     _timeline,
     _topics,
+    last_change,
 )
 from records.services.chat_lines import literal, tell_client_room
 
@@ -34,6 +38,32 @@ from records.services.chat_lines import literal, tell_client_room
 CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£"}
 
 # --- Deals ---------------------------------------------------------------------
+
+
+class MoveConflict(FieldConflict):
+    """Someone moved the deal since the mover saw it; nothing was saved.
+
+    A field conflict of ``stage`` (so whatever answers field conflicts answers
+    this one, with a 409), worded as a move: ``current`` is the pk of the stage
+    the deal is in now, ``current_display`` its name, ``changed_by`` and
+    ``changed_at`` who moved it there and when (from the audit); ``wanted`` is
+    the stage the refused move was taking it to.
+    """
+
+    def __init__(self, *, deal: Deal, wanted: Stage):
+        super().__init__(
+            field="stage",
+            label="Stage",
+            current=deal.stage_id,
+            current_display=deal.stage.name,
+            change=last_change(deal, "stage"),
+        )
+        self.wanted = wanted
+        who = str(self.changed_by) if self.changed_by else "Someone"
+        self.message = (
+            f"{who} moved this deal to {deal.stage.name} while you were moving it to "
+            f"{wanted.name}. Your move was not saved; move it again to replace theirs."
+        )
 
 
 def default_pipeline() -> Pipeline:
@@ -132,16 +162,21 @@ def move_deal(
     position: int | None = None,
     loss_reason=None,
     loss_note: str = "",
+    seen_stage=None,
 ) -> Deal:
     """Move a deal to ``stage`` (a Stage or its pk) of its pipeline, optionally to ``position``.
 
     A lost stage needs a ``loss_reason`` (a LossReason or its pk); a won or
-    lost stage closes the deal, an open one reopens it.
+    lost stage closes the deal, an open one reopens it. ``seen_stage`` is the
+    stage the mover saw the deal in: if it was moved since, the move raises
+    :class:`MoveConflict` (see ``_check_seen_stage``). Without it (old clients)
+    the move applies as it comes.
     """
     with transaction.atomic():
         deal = _lock(deal)
         _require(policies.can_edit_deal(actor, deal), "You cannot move this deal.")
         stage = _resolve_stage(deal.pipeline, stage)
+        _check_seen_stage(deal, stage, seen_stage)
         reason = None
         if stage.is_lost:
             reason = _resolve_loss_reason(loss_reason)
@@ -194,6 +229,27 @@ def move_deal(
     return deal
 
 
+def _check_seen_stage(deal: Deal, stage: Stage, seen_stage) -> None:
+    """Refuse a move to ``stage`` based on a stage the deal has left meanwhile.
+
+    Landing where the deal already is (a reorder in its column, a second drop
+    into Won) is no conflict; a second drop into Lost is, as it would replace
+    the other person's loss reason.
+    """
+    if seen_stage in (None, ""):
+        return
+    try:
+        seen = _resolve_stage(deal.pipeline, seen_stage)
+    except ValidationError:
+        raise ValidationError(
+            f"The stage you saw this deal in is not one of the {deal.pipeline} pipeline's; "
+            "reload the page.",
+            code="seen_stage",
+        ) from None
+    if seen.pk != deal.stage_id and (stage.pk != deal.stage_id or stage.is_lost):
+        raise MoveConflict(deal=deal, wanted=stage)
+
+
 def _money(amount: Decimal, currency: str) -> str:
     """``12000, "EUR"`` → ``€12,000``; cents only when there are some."""
     number = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
@@ -221,19 +277,28 @@ def _move_summary(actor, deal, old_stage, stage, reason) -> str:
     return f"{actor} moved deal {deal} from {old_stage} to {stage}"
 
 
-def win_deal(*, actor: User, deal: Deal) -> Deal:
+def win_deal(*, actor: User, deal: Deal, seen_stage=None) -> Deal:
+    """Move ``deal`` to its pipeline's won stage (``seen_stage``: as for ``move_deal``)."""
     stage = deal.pipeline.stages.filter(is_won=True).first()
     if stage is None:
         raise ValidationError(f"The {deal.pipeline} pipeline has no won stage.")
-    return move_deal(actor=actor, deal=deal, stage=stage)
+    return move_deal(actor=actor, deal=deal, stage=stage, seen_stage=seen_stage)
 
 
-def lose_deal(*, actor: User, deal: Deal, loss_reason, loss_note: str = "") -> Deal:
+def lose_deal(
+    *, actor: User, deal: Deal, loss_reason, loss_note: str = "", seen_stage=None
+) -> Deal:
+    """Move ``deal`` to its pipeline's lost stage (``seen_stage``: as for ``move_deal``)."""
     stage = deal.pipeline.stages.filter(is_lost=True).first()
     if stage is None:
         raise ValidationError(f"The {deal.pipeline} pipeline has no lost stage.")
     return move_deal(
-        actor=actor, deal=deal, stage=stage, loss_reason=loss_reason, loss_note=loss_note
+        actor=actor,
+        deal=deal,
+        stage=stage,
+        loss_reason=loss_reason,
+        loss_note=loss_note,
+        seen_stage=seen_stage,
     )
 
 

@@ -1,28 +1,34 @@
 """The kanban board of a pipeline: columns of deal cards, drag and drop, live moves.
 
 Moves come from board.js (drag and drop or a card's "Move to…" menu) as a
-POST of stage + position. A move answers with the live event's fragment (the
-tab applies it like the socket's copy) or with a readable reason and a 4xx, on
-which the card snaps back; dropping into Lost without a reason answers with the
-loss-reason form instead.
+POST of stage + position + the stage the mover saw the card in (``seen_stage``).
+A move answers with the live event's fragment (the tab applies it like the
+socket's copy) or with a readable reason and a 4xx, on which the card snaps
+back. Dropping into Lost without a reason answers with the loss-reason form
+instead. A move based on a stage the deal has left meanwhile answers 409 with
+the card as it is now and, in it, who moved it where, with "Move anyway" /
+"Keep theirs" (``_conflict``).
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from records import policies, services
+from records import fragments, policies, services
 from records.deal_forms import LoseForm
-from records.models import Stage
+from records.models import Deal, Stage
 from records.selectors import deals as selectors
+from records.services.deals import MoveConflict
 from records.views.deals import (
     deal_reply,
     default_pipeline_or_404,
     reason,
 )
 from records.views.live_reply import reason_response
+from workspace.live.templatetags.live import live_since
 
 OWNER_MINE = "me"
 
@@ -113,7 +119,10 @@ def deal_move(request, pk):
             position=_position(request.POST.get("position")),
             loss_reason=request.POST.get("loss_reason") or None,
             loss_note=request.POST.get("loss_note", ""),
+            seen_stage=request.POST.get("seen_stage"),
         )
+    except MoveConflict as conflict:
+        return _conflict(request, deal, conflict)
     except PermissionDenied as error:
         return reason_response(reason(error) or "You cannot move this deal.", status=403)
     except ValidationError as error:
@@ -134,14 +143,53 @@ def _position(value) -> int | None:
 
 
 def _lose_form(request, deal) -> HttpResponse:
-    """Lost needs a reason: answer with the reasons form (board.js shows it in a dialog)."""
-    form = LoseForm(request.POST)
-    form.is_valid()  # shows "pick a reason" on the form
+    """Lost needs a reason: answer with the reasons form (board.js shows it in a dialog).
+
+    A drop into Lost asks for the reason: the form is fresh, with no error yet
+    (it remembers the stage the mover saw). Only a move that did send a reason
+    field, left empty, gets the form back with "pick a reason".
+    """
+    if "loss_reason" in request.POST:
+        form = LoseForm(request.POST)
+        form.is_valid()
+    else:
+        form = LoseForm(initial={"seen_stage": request.POST.get("seen_stage", "")})
     response = render(
         request, "records/deal_lose.html#lose-form", {"deal": deal, "form": form}, status=422
     )
     response["X-Deal-Needs"] = "loss-reason"
     return response
+
+
+def _conflict(request, deal, conflict: MoveConflict) -> HttpResponse:
+    """A move refused because someone moved the deal first (409, nothing saved).
+
+    The board gets the card as it is now with the conflict in it; elsewhere (the
+    deal page's stage bar) the reason is the answer and live events redraw the bar.
+    """
+    if not (request.htmx and request.htmx.target == "board"):
+        return reason_response(reason(conflict), status=409)
+    html, drawn = _card_now(deal.pk)
+    context = {"deal_id": deal.pk, "conflict": conflict}
+    html += render(request, "records/board.html#card-conflict", context).content.decode()
+    response = HttpResponse(html, status=409)
+    response["X-Live-Event"] = str(drawn)
+    return response
+
+
+def _card_now(deal_id: int) -> tuple[str, int]:
+    """The deal's live fragment as it is now (its card, column totals…), and the event
+    log's end it is drawn at.
+
+    Read with the deal locked, so no write to it is half done: every event about it
+    up to that id is in the drawing, any later one redraws it, and a late or
+    replayed older one leaves it alone (live.js: an element last drawn by a newer
+    event is left alone), so the board ends where the server is.
+    """
+    with transaction.atomic():
+        Deal.objects.select_for_update().filter(pk=deal_id).first()  # waits for its writers
+        drawn = live_since()
+        return fragments.render("deal.moved", {"id": deal_id}) or "", drawn
 
 
 urlpatterns = [

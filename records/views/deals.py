@@ -64,26 +64,35 @@ def default_pipeline_or_404():
 def deal_win(request, pk):
     deal = policies.access_deal(request.user, pk)
     try:
-        deal = services.win_deal(actor=request.user, deal=deal)
+        deal = services.win_deal(
+            actor=request.user, deal=deal, seen_stage=request.POST.get("seen_stage")
+        )
     except (PermissionDenied, ValidationError) as error:
-        status = 403 if isinstance(error, PermissionDenied) else 422
-        return refused(request, deal, reason(error), status=status)
+        return refused(request, deal, reason(error), status=refusal_status(error))
     return deal_reply(request, deal, trigger=CLOSED_TRIGGER)
 
 
 def deal_lose(request, pk):
-    """GET: the loss-reason form (a dialog's body for htmx); POST: lose the deal."""
+    """GET: the loss-reason form (a dialog's body for htmx; ``?seen_stage=`` the stage
+    the page shows), without errors; POST: lose the deal, or the form with what to fix."""
     deal = policies.access_deal(request.user, pk)
-    form = LoseForm(request.POST or None)
+    form = LoseForm(request.POST or None, initial={"seen_stage": request.GET.get("seen_stage")})
     if request.method == "POST" and form.is_valid():
-        lose = refusal_as_error(
-            lambda: services.lose_deal(actor=request.user, deal=deal, **form.cleaned_data)
-        )
-        lost = call_service(form, lose)
+        lost = call_service(form, refusal_as_error(lambda: _lose(request, deal, form)))
         if lost:
             return deal_reply(request, lost, trigger=CLOSED_TRIGGER)
     template = "records/deal_lose.html#lose-form" if request.htmx else "records/deal_lose.html"
     return render(request, template, {"deal": deal, "form": form})
+
+
+def _lose(request, deal, form):
+    """Lose the deal; if someone moved it first, the redrawn form says so and takes
+    its stage as the seen one, so submitting again loses it anyway."""
+    try:
+        return services.lose_deal(actor=request.user, deal=deal, **form.cleaned_data)
+    except services.FieldConflict as conflict:
+        form.rebase(conflict.current)
+        raise
 
 
 @require_POST
@@ -105,6 +114,13 @@ CLOSED_TRIGGER = "deal-closed"
 
 def reason(error) -> str:
     return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+
+
+def refusal_status(error) -> int:
+    """403: no right; 409: someone moved the deal first (nothing saved); 422: bad input."""
+    if isinstance(error, PermissionDenied):
+        return 403
+    return 409 if isinstance(error, services.FieldConflict) else 422
 
 
 def deal_reply(request, deal, trigger: str | None = None) -> HttpResponse:

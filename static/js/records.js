@@ -62,7 +62,7 @@
     input.name = "value";
     box.append(input);
     form.append(label, box);
-    const pending = { form, field, input, raw, typed: [], submit: false, aborter: new AbortController() };
+    const pending = { form, field, input, raw, touched: false, typed: [], submit: false, aborter: new AbortController() };
     editors.set(form, pending);
     field.replaceWith(form);
     input.focus();
@@ -103,7 +103,8 @@
     const modelInput = model.querySelector("[name=value]");
     const modelBox = modelInput.parentElement;
     const box = input.parentElement;
-    const edited = pending.typed.length > 0 || (input.tagName !== "SELECT" && input.value !== pending.raw);
+    // Never write over what was typed: even a half-typed date reads as "" until complete.
+    const edited = pending.touched || (input.tagName !== "SELECT" && input.value !== pending.raw);
     copyAttributes(model, form, []);
     copyAttributes(modelBox, box, []);
     copyAttributes(modelInput, input, ["value", "autofocus"]);
@@ -183,6 +184,7 @@
     const editor = event.target.closest && event.target.closest("form[data-field-editor]");
     if (!editor) return;
     const pending = editors.get(editor);
+    if (pending) pending.touched = true;
     const select = event.target.matches("select") && event.target.name === "value";
     if (select && (isTyping(event) || (pending && /^Arrow(Up|Down)$/.test(event.key)))) {
       event.preventDefault();

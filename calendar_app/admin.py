@@ -1,6 +1,6 @@
 """Django admin for calendars: events and their attendees view-only, subscription links.
 
-Every change of an event goes through calendar_app/services.py (attendees
+Every change of an event goes through calendar_app/services/ (attendees
 told, invitations emailed, reminders re-planned, open calendars updated —
 DESIGN §3), so nothing here adds or edits events. Private events are left out
 entirely, their attendees too: only their organizer and attendees see their

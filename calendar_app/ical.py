@@ -27,6 +27,7 @@ from icalendar import Event as VEvent
 
 from calendar_app.models import Attendee, Event
 from calendar_app.recurrence import parse_utc, zone
+from calendar_app.wording import event_link
 
 PRODID = "-//Workspace//Calendar//EN"
 PUBLISH, REQUEST, CANCEL = "PUBLISH", "REQUEST", "CANCEL"
@@ -144,8 +145,6 @@ def vevent(
         component.add("description", description)
     if row.location:
         component.add("location", row.location)
-    from calendar_app.services import event_link
-
     component.add("url", f"{settings.SITE_URL}{event_link(row)}")
     component.add("status", "CANCELLED" if cancelled or row.is_cancelled else "CONFIRMED")
     component.add("class", "PRIVATE" if row.is_private else "PUBLIC")

@@ -23,6 +23,7 @@ from accounts.models import User
 from calendar_app import ical
 from calendar_app.models import Attendee, Event
 from calendar_app.recurrence import describe, zone
+from calendar_app.wording import event_link
 
 METHODS = (ical.REQUEST, ical.CANCEL)
 ATTACHMENT_NAME = {ical.REQUEST: "invite.ics", ical.CANCEL: "cancel.ics"}
@@ -78,8 +79,6 @@ def _headline(event: Event, method: str) -> tuple[str, str]:
 
 
 def _message(event: Event, method: str, recipient: str, person: User | None, ics: bytes):
-    from calendar_app.services import event_link
-
     tz_name = person.timezone if person else event.timezone
     label, headline = _headline(event, method)
     when = when_text(event, tz_name)

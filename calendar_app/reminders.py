@@ -8,15 +8,21 @@ still stands and still plans that moment; having sent, it plans the next
 occurrence's reminder. Any change to the event re-plans (``schedule``): old
 jobs then find a different ``reminder_at`` and do nothing. With
 django-tasks-db the job row is written in the writer's transaction.
+
+The job (:func:`send_event_reminder`) lives here with the planning it repeats,
+so that planning and job need no import of each other; ``calendar_app.tasks``
+lists it with the app's other background jobs.
 """
 
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 
 from calendar_app.models import Attendee, Event
 from calendar_app.recurrence import expand
+from calendar_app.wording import event_link, local_when
 
 
 def _next_reminder(event: Event, moment: datetime, after: datetime | None):
@@ -46,8 +52,6 @@ def schedule(event: Event, *, after: datetime | None = None) -> None:
 
     ``after``: plan only for occurrences starting later (the one just reminded of).
     """
-    from calendar_app.tasks import send_event_reminder
-
     moment = timezone.now().replace(microsecond=0)
     planned = _next_reminder(event, moment, after)
     when = planned[0] if planned else None
@@ -66,7 +70,6 @@ def remind_attendees(*, event_id: int, reminder_at: str) -> int:
     the next occurrence's reminder is planned.
     """
     from accounts.services import notify
-    from calendar_app.services import event_link, local_when
 
     expected = datetime.fromisoformat(reminder_at)
     with transaction.atomic():
@@ -89,3 +92,12 @@ def remind_attendees(*, event_id: int, reminder_at: str) -> int:
                 sent += 1
         schedule(event, after=starts)  # the next occurrence's (or none)
     return sent
+
+
+@task
+def send_event_reminder(event_id: int, reminder_at: str) -> int:
+    """Remind an event's attendees, unless it was moved, changed or cancelled meanwhile.
+
+    Returns how many people were reminded.
+    """
+    return remind_attendees(event_id=event_id, reminder_at=reminder_at)

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from calendar_app.models import Attendee, Event
 from calendar_app.recurrence import describe, expand, zone
-from calendar_app.services import event_link
+from calendar_app.wording import event_link
 from records.policies import can_view
 from records.selectors.search import search_words
 

@@ -1,14 +1,11 @@
-"""Background jobs of the calendar (django.tasks; run by ``manage.py db_worker``)."""
+"""Background jobs of the calendar (django.tasks; run by ``manage.py db_worker``).
 
-from django.tasks import task
+``send_event_reminder`` reminds an event's attendees; it is defined in
+``calendar_app.reminders`` with the planning that enqueues it again (one module,
+no import cycle), and listed here so the app's jobs are found in one place and
+jobs queued under this path still run.
+"""
 
+from calendar_app.reminders import send_event_reminder
 
-@task
-def send_event_reminder(event_id: int, reminder_at: str) -> int:
-    """Remind an event's attendees, unless it was moved, changed or cancelled meanwhile.
-
-    Returns how many people were reminded.
-    """
-    from calendar_app.reminders import remind_attendees
-
-    return remind_attendees(event_id=event_id, reminder_at=reminder_at)
+__all__ = ["send_event_reminder"]

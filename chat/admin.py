@@ -1,6 +1,6 @@
 """Django admin for chat: rooms, members and messages, view-only.
 
-Every change goes through chat/services.py (order, live updates, notifications
+Every change goes through chat/services/ (order, live updates, notifications
 -- DESIGN §3), so nothing here adds, edits or deletes. Private rooms and direct
 messages are left out entirely, their members and messages too: privacy holds
 for admins in every path (docs/ARCHITECTURE.md, chat).

@@ -21,7 +21,7 @@ send) ``client_id``: ``bad_frame`` (wrong or missing fields), ``not_found``
 (no such room, or one the person may not see: the same answer), ``forbidden``,
 ``invalid`` (empty or too long, a bad client_id; the message says why),
 ``rate_limited`` (with ``retry_after`` in seconds), ``not_subscribed`` (typing).
-Every write is a call to chat/services.py, as from the HTTP views.
+Every write is a call to chat/services/, as from the HTTP views.
 """
 
 from channels.db import database_sync_to_async

@@ -1,6 +1,6 @@
 """Chat forms: a new group room, a new direct message, adding people to a room.
 
-Forms only read input; the services (chat/services.py) decide and validate,
+Forms only read input; the services (chat/services/) decide and validate,
 and ``workspace.forms.call_service`` puts their refusals on the form.
 """
 

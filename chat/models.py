@@ -1,6 +1,6 @@
 """Chat: rooms (client, department, group, direct), members and their read state, messages.
 
-Every write goes through ``chat/services.py``, which runs ``full_clean``.
+Every write goes through ``chat/services/``, which runs ``full_clean``.
 
 Design choices:
 

@@ -31,13 +31,12 @@ from calendar_app.services.base import (
     TIME_FIELDS,
     DoubleBooked,
     StaleEvent,
-    event_link,
-    local_when,
 )
 from calendar_app.services.cancel import cancel_event
 from calendar_app.services.change import move_event, update_event
 from calendar_app.services.create import create_event
 from calendar_app.services.exceptions import set_exceptions
+from calendar_app.wording import event_link, local_when
 
 __all__ = [
     "DETAIL_FIELDS",

@@ -8,12 +8,11 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import EmailNotifications, User, validate_timezone
 from accounts.services import notify
-from calendar_app import events
+from calendar_app import events, mail
 from calendar_app.models import Event
 from calendar_app.recurrence import (
     all_day_bounds,
@@ -29,6 +28,7 @@ from calendar_app.recurrence import (
     rule_text,
     zone,
 )
+from calendar_app.wording import event_link, local_when
 from workspace.moments import parse_moment
 
 SCOPES = ("this", "following", "all")
@@ -85,18 +85,6 @@ class Change:
 def require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
-
-
-def event_link(event: Event) -> str:
-    return reverse("calendar:event_detail", args=[event.pk])
-
-
-def local_when(start: datetime, tz_name: str, *, all_day: bool = False) -> str:
-    """“Tue 1 Dec 2026, 10:00 (Europe/Berlin)”, or “Tue 1 Dec 2026 (all day)”."""
-    local = start.astimezone(zone(tz_name))
-    if all_day:
-        return f"{local:%a} {local.day} {local:%b %Y} (all day)"
-    return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M} ({tz_name})"
 
 
 def when_text(event: Event, moment: datetime | None = None, *, tz_name: str = "") -> str:
@@ -285,9 +273,7 @@ def email_later(event: Event, method: str, recipients) -> None:
 
 
 def _send_mail(event_id: int, method: str, recipients: list[str]) -> None:
-    from calendar_app.mail import send_event_mail  # mail imports the services (event_link)
-
-    send_event_mail(event_id, method, recipients)
+    mail.send_event_mail(event_id, method, recipients)
 
 
 def wanting_mail(users) -> list[str]:

@@ -1,22 +1,16 @@
-"""Every chat write (DESIGN §3): rooms, members, messages, reactions, read state.
+"""Messages: posting (with retries, threads, rate limits, mentions and ``#client``
+references), the app's system lines, editing, deleting, reactions, and logging a
+message to the client's timeline.
 
-The socket's frame handlers (chat/consumers.py), the HTTP views and other
-apps' services (system messages) all call these functions. Each checks the
-actor's right with chat/policies.py, validates, writes in one transaction and
-publishes through chat/events.py.
-
-Lock order, to never deadlock: a room, then a message (a thread's root), then
-people (``notify`` locks each recipient). Edits, deletions and reactions lock
-only their message.
+Edits, deletions and reactions lock only their message.
 """
 
-import functools
 import re
 from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -24,15 +18,10 @@ from django.utils import timezone
 from accounts.models import Department, User
 from accounts.services import notify
 from chat import events, policies, selectors
-from chat.models import (
-    CLIENT_ID_MAX_LENGTH,
-    MESSAGE_MAX_LENGTH,
-    ROOM_NAME_MAX_LENGTH,
-    Membership,
-    Message,
-    Reaction,
-    Room,
-)
+from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, Message, Reaction, Room
+from chat.services.base import _check_text, _lock_room, _require
+from chat.services.reading import _read_up_to
+from chat.services.rooms import open_client_room
 from records.models import Client
 from records.services.comments import resolve_mentions
 from workspace.text import render_markdown
@@ -44,8 +33,6 @@ DEPARTMENT_MENTION_RE = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9_-]{0,79})\b", r
 LEADING_REFERENCE_RE = re.compile(r"^( {0,3})#(?=[\[\w])")
 FENCE_RE = re.compile(r"^ {0,3}(```|~~~)")
 CLIENT_ID_RE = re.compile(rf"^[A-Za-z0-9_-]{{1,{CLIENT_ID_MAX_LENGTH}}}$")
-DESCRIPTION_MAX_LENGTH = Room._meta.get_field("description").max_length
-DIRECT_MAX_PEOPLE = 9
 DEFAULT_SEND_RATE = ((10, 1), (60, 60))  # at most 10 messages a second, 60 a minute
 
 
@@ -60,314 +47,11 @@ class RateLimited(ValidationError):
         )
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
-def _lock_room(room: Room) -> Room:
-    try:
-        return Room.objects.select_for_update().get(pk=room.pk)
-    except Room.DoesNotExist:
-        raise ValidationError("This room no longer exists.") from None
-
-
 def _lock_message(message: Message) -> Message:
     try:
         return Message.objects.select_for_update().select_related("room").get(pk=message.pk)
     except Message.DoesNotExist:
         raise ValidationError("This message no longer exists.") from None
-
-
-def _check_text(value, field: str, label: str, max_length: int, *, required=True) -> str:
-    """Stripped text, or a readable error: missing, too long, or not storable (NUL, bad UTF-16)."""
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise ValidationError({field: f"Write {label} first."}, code="empty")
-    value = value.strip()
-    if len(value) > max_length:
-        raise ValidationError(
-            {
-                field: f"{label.capitalize()} is limited to {max_length:,} characters; "
-                f"this one has {len(value):,}."
-            },
-            code="too_long",
-        )
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(
-            {field: f"{label.capitalize()} contains broken characters (lone surrogates)."}
-        ) from None
-    if "\x00" in value:
-        raise ValidationError(
-            {field: f"{label.capitalize()} contains a NUL character, which cannot be stored."}
-        )
-    return value
-
-
-# --- Rooms ----------------------------------------------------------------------
-
-
-def _open(**unique) -> Room:
-    """The room with these unique fields, created on first use (whoever asks first)."""
-    room = Room.objects.filter(**unique).first()
-    if room is not None:
-        return room
-    try:
-        with transaction.atomic():
-            room = Room(**unique)
-            room.full_clean()
-            room.save()
-    except (IntegrityError, ValidationError):  # created meanwhile by someone else
-        room = Room.objects.filter(**unique).first()
-        if room is None:
-            raise
-    return room
-
-
-def open_client_room(*, client: Client) -> Room:
-    """The client's room, created on first use (one per client, open to all staff)."""
-    return _open(kind=Room.Kind.CLIENT, client=client)
-
-
-def open_department_room(*, department: Department) -> Room:
-    """The department's room, created on first use (its members are the department's)."""
-    return _open(kind=Room.Kind.DEPARTMENT, department=department)
-
-
-def _active_people(people) -> list[User]:
-    """People given as users or ids; all must be active staff."""
-    ids = set()
-    for person in people:
-        pk = person.pk if isinstance(person, User) else policies.as_pk(person)
-        if pk is None:
-            raise ValidationError({"members": "Pick people from the list."})
-        ids.add(pk)
-    found = list(User.objects.filter(pk__in=ids, is_active=True))
-    if len(found) != len(ids):
-        raise ValidationError({"members": "Pick people who are active in the workspace."})
-    return found
-
-
-def _welcome(actor: User, room: Room, people) -> None:
-    """People added by someone else: the room appears in their sidebar, and they are told."""
-    events.room_added(room, people)
-    for person in people:
-        notify(
-            recipient=person,
-            actor=actor,
-            kind="chat",
-            text=f"{actor} added you to {room}.",
-            link=events.room_link(room),
-        )
-
-
-def create_room(
-    *, actor: User, name: str, description: str = "", private: bool = False, members=()
-) -> Room:
-    """A group room; the actor owns it. ``members``: people (or ids) to add at once."""
-    _require(policies.can_view(actor), "You cannot create rooms.")
-    name = " ".join(_check_text(name, "name", "a name", ROOM_NAME_MAX_LENGTH).split())
-    description = " ".join(
-        _check_text(
-            description, "description", "the description", DESCRIPTION_MAX_LENGTH, required=False
-        ).split()
-    )
-    people = [p for p in _active_people(members) if p.pk != actor.pk]
-    with transaction.atomic():
-        room = Room(
-            kind=Room.Kind.GROUP,
-            name=name,
-            description=description,
-            is_private=bool(private),
-            created_by=actor,
-        )
-        room.full_clean()
-        room.save()
-        Membership.objects.create(room=room, user=actor, role=Membership.Role.OWNER)
-        Membership.objects.bulk_create(Membership(room=room, user=person) for person in people)
-        events.room_added(room, [actor])
-        _welcome(actor, room, people)
-    return room
-
-
-def open_direct(*, actor: User, people) -> Room:
-    """The direct-message room of the actor and ``people`` (2 to 10 people), made on first use.
-
-    One room per set of people, whoever opens it and in whatever order.
-    """
-    _require(policies.can_view(actor), "You cannot send direct messages.")
-    others = [p for p in _active_people(people) if p.pk != actor.pk]
-    if not others:
-        raise ValidationError({"members": "Pick at least one other person."})
-    if len(others) > DIRECT_MAX_PEOPLE:
-        raise ValidationError(
-            {
-                "members": f"Direct messages have at most {DIRECT_MAX_PEOPLE + 1} people; "
-                "create a private room for more."
-            }
-        )
-    everyone = sorted([actor, *others], key=lambda person: person.pk)
-    key = "-".join(str(person.pk) for person in everyone)
-    room = Room.objects.filter(direct_key=key).first()
-    if room is not None:
-        return room
-    try:
-        with transaction.atomic():
-            room = Room(kind=Room.Kind.DIRECT, is_private=True, direct_key=key, created_by=actor)
-            room.full_clean()
-            room.save()
-            Membership.objects.bulk_create(Membership(room=room, user=p) for p in everyone)
-            events.room_added(room, everyone)
-    except (IntegrityError, ValidationError):  # the same people opened it at the same moment
-        room = Room.objects.filter(direct_key=key).first()
-        if room is None:
-            raise
-    return room
-
-
-def _set_membership(room: Room, person: User, *, member: bool) -> bool:
-    """Make ``person`` follow the room or not (keeping their read state); True if it changed."""
-    membership, created = Membership.objects.get_or_create(
-        room=room, user=person, defaults={"is_member": member}
-    )
-    if not created and membership.is_member != member:
-        membership.is_member = member
-        membership.role = Membership.Role.MEMBER
-        membership.joined_at = timezone.now()
-        membership.save(update_fields=["is_member", "role", "joined_at"])
-        return True
-    return created and member
-
-
-def _member_row(room: Room, person: User) -> Membership:
-    membership = Membership.objects.filter(room=room, user=person, is_member=True).first()
-    if membership is None:
-        raise ValidationError(f"{person} is not in this room.")
-    return membership
-
-
-def _is_last_owner(membership: Membership) -> bool:
-    return (
-        membership.role == Membership.Role.OWNER
-        and not Membership.objects.filter(
-            room_id=membership.room_id, is_member=True, role=Membership.Role.OWNER
-        )
-        .exclude(pk=membership.pk)
-        .exists()
-    )
-
-
-def _changes_members(service):
-    """The caller's room instance forgets the memberships policies looked up on it: they
-    change, and a later check on the same instance (join, then post) must see the change."""
-
-    @functools.wraps(service)
-    def wrapper(*, room: Room, **kwargs):
-        try:
-            return service(room=room, **kwargs)
-        finally:
-            policies.forget_memberships(room)
-
-    return wrapper
-
-
-@_changes_members
-def join_room(*, actor: User, room: Room) -> Room:
-    """Follow a client room or a public group room: it shows in the sidebar with unread counts.
-
-    Joining a room one already follows changes nothing (a second click).
-    """
-    with transaction.atomic():
-        room = _lock_room(room)
-        if policies.is_member(actor, room):
-            return room
-        _require(policies.can_join(actor, room), "You cannot join this room.")
-        _set_membership(room, actor, member=True)
-        events.members_changed(room, actor=actor, joined=[actor])
-        events.room_added(room, [actor])
-    return room
-
-
-@_changes_members
-def leave_room(*, actor: User, room: Room) -> Room:
-    """Stop following a room. A private room cannot be read again without an invitation.
-
-    When the last owner leaves, the longest-standing member becomes owner, so a
-    room with people in it always has someone who manages it. Leaving a room
-    one is not in changes nothing (a second click).
-    """
-    with transaction.atomic():
-        room = _lock_room(room)
-        if not policies.is_member(actor, room):
-            return room
-        _require(policies.can_leave(actor, room), "You cannot leave this room.")
-        membership = Membership.objects.get(room=room, user=actor)
-        if _is_last_owner(membership):
-            heir = (
-                Membership.objects.filter(room=room, is_member=True)
-                .exclude(pk=membership.pk)
-                .order_by("joined_at", "pk")
-                .first()
-            )
-            if heir is not None:
-                Membership.objects.filter(pk=heir.pk).update(role=Membership.Role.OWNER)
-        _set_membership(room, actor, member=False)
-        events.members_changed(room, actor=actor, left=[actor])
-        events.room_removed(room, [actor])
-    return room
-
-
-@_changes_members
-def add_members(*, actor: User, room: Room, people) -> list[User]:
-    """Add people to a group room (its owners and admins); returns those newly added."""
-    _require(policies.can_manage_members(actor, room), "Only the room's owners can add people.")
-    people = _active_people(people)
-    with transaction.atomic():
-        room = _lock_room(room)
-        added = [person for person in people if _set_membership(room, person, member=True)]
-        if added:
-            events.members_changed(room, actor=actor, joined=added)
-            _welcome(actor, room, added)
-    return added
-
-
-@_changes_members
-def remove_member(*, actor: User, room: Room, person: User) -> Room:
-    """Take someone out of a group room (its owners and admins); a room keeps one owner."""
-    _require(policies.can_manage_members(actor, room), "Only the room's owners can remove people.")
-    with transaction.atomic():
-        room = _lock_room(room)
-        if _is_last_owner(_member_row(room, person)):
-            raise ValidationError("A room keeps at least one owner; make someone else owner first.")
-        _set_membership(room, person, member=False)
-        events.members_changed(room, actor=actor, left=[person])
-        events.room_removed(room, [person])
-    return room
-
-
-@_changes_members
-def set_member_role(*, actor: User, room: Room, person: User, role: str) -> Membership:
-    """Make a member of a group room an owner, or an owner a member again (owners and admins)."""
-    _require(policies.can_manage_members(actor, room), "Only the room's owners can change roles.")
-    if role not in Membership.Role.values:
-        raise ValidationError({"role": "Pick owner or member."})
-    with transaction.atomic():
-        room = _lock_room(room)
-        membership = _member_row(room, person)
-        if membership.role == role:
-            return membership
-        if _is_last_owner(membership):
-            raise ValidationError("A room keeps at least one owner; make someone else owner first.")
-        membership.role = role
-        membership.save(update_fields=["role"])
-        events.members_changed(room, actor=actor)
-    return membership
-
-
-# --- Messages -------------------------------------------------------------------
 
 
 class Draft(NamedTuple):
@@ -688,45 +372,6 @@ def toggle_reaction(*, actor: User, message: Message, emoji: str) -> bool:
             reaction.save()
         events.reactions_changed(message)
     return not removed
-
-
-# --- Read state -----------------------------------------------------------------
-
-
-def _read_up_to(room: Room, person: User, seq: int) -> bool:
-    """Move the person's read mark forward to ``seq``; True if it moved.
-
-    Reading a room one does not follow (a client room) leaves a row that keeps
-    only the read state (``is_member`` False).
-    """
-    mine = Membership.objects.filter(room=room, user=person)
-    if mine.filter(last_read_seq__lt=seq).update(last_read_seq=seq):
-        return True
-    _, created = Membership.objects.get_or_create(
-        room=room,
-        user=person,
-        defaults={"is_member": room.kind == Room.Kind.DEPARTMENT, "last_read_seq": seq},
-    )
-    return created and seq > 0
-
-
-def mark_read(*, actor: User, room: Room, seq: int | None = None) -> bool:
-    """The actor has seen ``room`` up to ``seq`` (default: its latest message).
-
-    Their other tabs clear the room's unread badge live. Returns whether the
-    read mark moved (reading older messages again changes nothing). A ``seq``
-    beyond the room's last message counts as the last.
-    """
-    _require(policies.can_view_room(actor, room), "You cannot read this room.")
-    if seq is not None and (type(seq) is not int or seq < 0):
-        raise ValidationError({"seq": "Say up to which message (a whole number)."})
-    latest = Room.objects.filter(pk=room.pk).values_list("last_seq", flat=True).first() or 0
-    seq = latest if seq is None else min(seq, latest)
-    with transaction.atomic():
-        moved = _read_up_to(room, actor, seq)
-        if moved:
-            events.room_read(room, actor, seq)
-    return moved
 
 
 # --- From chat to work ------------------------------------------------------------

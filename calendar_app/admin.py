@@ -14,7 +14,7 @@ is stored.
 from django.contrib import admin
 
 from calendar_app.models import Attendee, CalendarFeed, Event
-from records.admin import ViewOnlyAdmin
+from workspace.admin import ViewOnlyAdmin
 
 
 class AttendeeInline(admin.TabularInline):

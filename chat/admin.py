@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.db.models import Q
 
 from chat.models import Membership, Message, Room
-from records.admin import ViewOnlyAdmin
+from workspace.admin import ViewOnlyAdmin
 
 SHOWN_ROOMS = Q(is_private=False)
 

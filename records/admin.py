@@ -26,17 +26,7 @@ from records.models import (
     TicketSlaPolicy,
     TimelineEntry,
 )
-
-
-class ViewOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from workspace.admin import ViewOnlyAdmin
 
 
 @admin.register(CustomField)

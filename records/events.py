@@ -21,8 +21,6 @@ rendered once by records/fragments.
 from records import fragments, policies
 from workspace import live
 
-LISTS = ("clients", "contacts", "deals", "tickets")
-
 live.register_topic("client", policies.can_follow_client)
 live.register_topic("deal", policies.can_follow_deal)
 live.register_topic("ticket", policies.can_follow_ticket)
@@ -67,8 +65,8 @@ def user_topic(user_id: int) -> str:
 
 
 def list_topic(name: str) -> str:
-    if name not in LISTS:
-        raise ValueError(f"{name!r} is not one of the lists {LISTS}.")
+    if name not in policies.LISTS:
+        raise ValueError(f"{name!r} is not one of the lists {policies.LISTS}.")
     return f"list.{name}"
 
 

@@ -29,6 +29,9 @@ from django.http import Http404
 
 from records.models import Client, Comment, Contact, Deal, Handoff, Pipeline, Task, Ticket
 
+# The list pages whose rows change live (``list.<name>`` topics).
+LISTS = ("clients", "contacts", "deals", "tickets")
+
 SUPPORT_DEPARTMENT = getattr(settings, "RECORDS_SUPPORT_DEPARTMENT", "support")
 
 # Fields whose change is an ownership or money decision, per model.
@@ -338,8 +341,6 @@ can_follow_pipeline = _topic_policy(Pipeline)
 
 
 def can_follow_list(user, key: str) -> bool:
-    from records.events import LISTS
-
     return key in LISTS and can_view(user)
 
 

@@ -13,14 +13,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from chat.events import message_link
-from chat.search import plain_text
-from records.models import TASK_DESCRIPTION_MAX_LENGTH, Priority, Task
+from records.models import Priority, Task
 from records.selectors.tasks import REMINDER_CHOICES, assignable_people
 from records.services.reminders import aware_due
 
 QUICK_FIELDS = ("title", "assignee", "due", "past_ok")
-TITLE_FROM_MESSAGE = 120  # characters of a chat message's first line
 
 
 class PersonSelect(forms.Select):
@@ -68,8 +65,8 @@ class TaskForm(forms.Form):
     def __init__(
         self, *args, viewer, quick: bool = False, with_description: bool = False, **kwargs
     ):
-        """``with_description`` keeps the description in the quick form (a task from a
-        chat message carries the message's text)."""
+        """``with_description`` keeps the description in the quick form (a task made from
+        something else, ``records.task_sources``, carries its text)."""
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = assignable_people(viewer)
         self.fields["assignee"].initial = self.initial.get("assignee", viewer.pk)
@@ -116,18 +113,3 @@ class TaskForm(forms.Form):
             "recurrence": data.get("recurrence") or Task.Recurrence.NONE,
             "reminder_minutes": int(reminder) if reminder else None,
         }
-
-
-def message_prefill(message) -> dict:
-    """A task made from a chat message: its first line as the title (as shown, without
-    Markdown; at most TITLE_FROM_MESSAGE characters), its text and a link back to it as the
-    description (Markdown, like the message)."""
-    text = plain_text(message)
-    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    if len(line) > TITLE_FROM_MESSAGE:
-        line = line[: TITLE_FROM_MESSAGE - 1].rstrip() + "…"
-    author = message.author.full_name if message.author else "Workspace"
-    footer = f"\n\n— {author} in chat: [open the message]({message_link(message)})"
-    space = TASK_DESCRIPTION_MAX_LENGTH - len(footer)
-    body = message.body if len(message.body) <= space else message.body[: space - 1] + "…"
-    return {"title": line, "description": body + footer}

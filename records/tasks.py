@@ -1,31 +1,13 @@
 """Background jobs of records (django.tasks; run by ``manage.py db_worker``).
 
-Both are scheduled at write time with ``run_after`` and re-check the database
-when they run, since the world may have moved on meanwhile (DESIGN §5):
-nothing polls.
+Each is defined beside the service that schedules it at write time with
+``run_after`` (one module, no import cycle) and re-checks the database when it
+runs, since the world may have moved on meanwhile (DESIGN §5): nothing polls.
+They are listed here so the app's jobs are found in one place, and so jobs
+queued under these paths still run.
 """
 
-from django.tasks import task
+from records.services.handoffs import escalate_unanswered_handoff
+from records.services.reminders import send_task_reminder
 
-
-@task
-def send_task_reminder(task_id: int, reminder_at: str, assignee_id: int) -> bool:
-    """Remind the assignee of a task, unless it was moved, done, reassigned or deleted.
-
-    Returns whether a reminder was sent.
-    """
-    from records.services import remind_assignee
-
-    sent = remind_assignee(task_id=task_id, reminder_at=reminder_at, assignee_id=assignee_id)
-    return sent is not None
-
-
-@task
-def escalate_unanswered_handoff(handoff_id: int) -> bool:
-    """Escalate a handoff still unanswered to the receiving department's managers.
-
-    Returns whether it escalated (False: answered, withdrawn or gone meanwhile).
-    """
-    from records.services import escalate_handoff
-
-    return escalate_handoff(handoff_id=handoff_id) is not None
+__all__ = ["escalate_unanswered_handoff", "send_task_reminder"]

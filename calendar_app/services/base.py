@@ -326,9 +326,9 @@ def record_on_timeline(actor: User, event: Event, summary: str) -> None:
     if event.client_id is None:
         return
     from records.models import TimelineEntry
-    from records.services.base import _timeline
+    from records.timeline import add_entry
 
-    entry = _timeline(
+    entry = add_entry(
         actor=actor,
         client_id=event.client_id,
         kind=TimelineEntry.Kind.MEETING,

@@ -33,7 +33,7 @@ from calendar_app.recurrence import (
     parse_utc,
     zone,
 )
-from records.views.live_reply import run_write
+from workspace.htmx import run_write
 
 DETAIL = "calendar_app/event_detail.html"
 DASH = "\N{EN DASH}"

@@ -385,7 +385,7 @@ def highlight_message(*, actor: User, message: Message):
     """
     from records import events as record_events
     from records.models import TimelineEntry
-    from records.services.base import _timeline
+    from records.timeline import add_entry
 
     _require(policies.can_highlight(actor, message), "Only client-room messages can be logged.")
     with transaction.atomic():
@@ -395,7 +395,7 @@ def highlight_message(*, actor: User, message: Message):
         if message.highlighted_at is not None:
             raise ValidationError("This message is already in the client's timeline.")
         author = message.author or actor
-        entry = _timeline(
+        entry = add_entry(
             actor=actor,
             client_id=message.room.client_id,
             kind=TimelineEntry.Kind.CHAT,

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chat import events, policies, selectors, services
 from chat.models import MESSAGE_MAX_LENGTH
 from chat.views.rooms import room_url
-from records.views.live_reply import live_reply, refused, run_write
+from workspace.htmx import live_reply, refused, run_write
 
 MESSAGES = "chat/message.html"
 ROOM = "chat/room.html"

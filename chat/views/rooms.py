@@ -20,8 +20,8 @@ from chat.forms import DirectForm, MembersForm, RoomForm
 from chat.models import MESSAGE_MAX_LENGTH, Message, Room
 from records import policies as record_policies
 from records.models import Client
-from records.views.live_reply import refused, run_write
 from workspace.forms import call_service
+from workspace.htmx import refused, run_write
 from workspace.live.templatetags.live import live_since
 
 ROOM = "chat/room.html"

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat import events, policies, services
 from chat.models import Room
-from records.views.live_reply import run_write
+from workspace.htmx import run_write
 
 
 @require_GET

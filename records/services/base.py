@@ -1,4 +1,4 @@
-"""Shared by the services: locking, value handling, audit rows, timeline entries, topics."""
+"""Shared by the services: locking, value handling, audit rows, topics."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -21,9 +21,9 @@ from records.models import (
     Task,
     Ticket,
     TicketSlaPolicy,
-    TimelineEntry,
     normalize_tags,
 )
+from workspace.errors import Conflict
 
 CUSTOM_PREFIX = "custom."
 
@@ -31,7 +31,7 @@ LIST_FIELDS = {"tags", "emails", "phones"}
 COLLAPSED_FIELDS = {"name", "title", "subject"}
 
 
-class FieldConflict(ValidationError):
+class FieldConflict(Conflict):
     """Someone changed the field since the editor opened it; nothing was saved.
 
     Carries what the view needs to show and let the person re-apply: the field,
@@ -296,36 +296,6 @@ def last_change(obj, field: str) -> FieldChange | None:
         .select_related("actor")
         .first()
     )
-
-
-def _timeline(*, actor, client_id: int, kind: str, summary: str, obj=None, **extra):
-    links = {}
-    match obj:
-        case Deal():
-            links["deal"] = obj
-        case Ticket():
-            links["ticket"] = obj
-        case Comment():
-            links = {"comment": obj, "deal": obj.deal, "ticket": obj.ticket, "task": obj.task}
-        case Task():
-            links = {"task": obj, "deal": obj.deal, "ticket": obj.ticket}
-        case Handoff():
-            links = {"handoff": obj, "deal": obj.deal, "ticket": obj.ticket, "task": obj.task}
-    entry = TimelineEntry(
-        client_id=client_id,
-        kind=kind,
-        actor=actor,
-        summary=_clip(summary, 300),
-        **links,
-        **extra,
-    )
-    entry.full_clean()
-    entry.save()
-    return entry
-
-
-def _clip(text: str, length: int) -> str:
-    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def _record_name(obj) -> str:

@@ -1,13 +1,14 @@
 """Lines the records services post in a client's chat room (handoffs, deals won, escalations).
 
-``chat.services`` imports records (models, the comments' mention parser), and
-``records.services`` is imported while chat's modules load, so records reaches
-chat only here, at call time, when both are loaded. The line is posted inside
-the calling service's transaction: it commits and is published with the
-change it reports, or not at all.
+Chat sits above records, so records does not post them itself: it sends
+``records.signals.client_room_line`` and chat, which receives it, posts the
+line inside the calling service's transaction: it commits and is published
+with the change it reports, or not at all.
 """
 
 import re
+
+from records.signals import client_room_line
 
 # What would turn a name inside a line into emphasis, code, a link or a heading. (Dots and
 # hyphens stay as typed, so "acme.example" is still found by message search.)
@@ -28,6 +29,4 @@ def first_line(text: str) -> str:
 
 def tell_client_room(client, text: str) -> None:
     """Post ``text`` (Markdown; escape names with :func:`literal`) in ``client``'s room."""
-    from chat.services import post_system_message
-
-    post_system_message(client=client, text=text)
+    client_room_line.send(sender=type(client), client=client, text=text)

@@ -19,9 +19,9 @@ from records.services.base import (
     _lock,
     _normalize,
     _require,
-    _timeline,
     _topics,
 )
+from records.timeline import add_entry
 from workspace.text import render_markdown
 
 ACTIVITY_KINDS = {kind.value for kind in TimelineEntry.ACTIVITIES}
@@ -82,7 +82,7 @@ def create_client(
         client = Client(name=name, owner=owner, department=department, created_by=actor, **fields)
         client.full_clean()
         client.save()
-        entry = _timeline(
+        entry = add_entry(
             actor=actor,
             client_id=client.pk,
             kind=TimelineEntry.Kind.CREATED,
@@ -107,7 +107,7 @@ def archive_client(*, actor: User, client: Client, archived: bool = True) -> Cli
         client.updated_at = timezone.now()
         client.save(update_fields=["archived", "updated_at"])
         change = _audit(actor=actor, obj=client, field="archived", old=not archived, new=archived)
-        entry = _timeline(
+        entry = add_entry(
             actor=actor,
             client_id=client.pk,
             kind=TimelineEntry.Kind.FIELD,
@@ -150,7 +150,7 @@ def create_contact(
         )
         contact.full_clean()
         contact.save()
-        entry = _timeline(
+        entry = add_entry(
             actor=actor,
             client_id=client.pk,
             kind=TimelineEntry.Kind.CONTACT,

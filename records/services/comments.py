@@ -21,9 +21,9 @@ from records.services.base import (
     _record_name,
     _require,
     _target_name,
-    _timeline,
     _topics,
 )
+from records.timeline import add_entry
 from workspace.text import render_markdown
 
 MENTION_RE = re.compile(r"(?<![\w@])@([\w][\w.+'-]*(?:[ \t]+[\w][\w.'-]*){0,3})")
@@ -115,7 +115,7 @@ def post_comment(*, actor: User, target, body: str, parent: Comment | None = Non
         mentioned = resolve_mentions(body)
         comment.mentions.set(mentioned)
         client_id = comment.target_client_id
-        entry = client_id and _timeline(
+        entry = client_id and add_entry(
             actor=actor,
             client_id=client_id,
             kind=TimelineEntry.Kind.COMMENT,

@@ -28,11 +28,11 @@ from records.services.base import (
     _lock,
     _normalize,
     _require,
-    _timeline,
     _topics,
     last_change,
 )
 from records.services.chat_lines import literal, tell_client_room
+from records.timeline import add_entry
 
 # Amounts in a chat line: "€12,000"; other currencies by their code ("12,000 CHF").
 CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£"}
@@ -133,7 +133,7 @@ def create_deal(
         )
         deal.full_clean()
         deal.save()
-        entry = _timeline(
+        entry = add_entry(
             actor=actor,
             client_id=client.pk,
             kind=TimelineEntry.Kind.DEAL,
@@ -210,7 +210,7 @@ def move_deal(
         }
         if stage.pk != old_stage.pk:
             change = _audit(actor=actor, obj=deal, field="stage", old=old_stage.pk, new=stage.pk)
-            entry = _timeline(
+            entry = add_entry(
                 actor=actor,
                 client_id=deal.client_id,
                 kind=TimelineEntry.Kind.DEAL,
@@ -317,7 +317,7 @@ def delete_deal(*, actor: User, deal: Deal) -> None:
         )
         topics = _topics(deal)
         payload = {"id": deal.pk, "stage": deal.stage_id, "owner": deal.owner_id, "actor": actor.pk}
-        entry = _timeline(
+        entry = add_entry(
             actor=actor,
             client_id=deal.client_id,
             kind=TimelineEntry.Kind.DEAL,

@@ -31,12 +31,12 @@ from records.services.base import (
     _normalize,
     _require,
     _sla_due,
-    _timeline,
     _topics,
     last_change,
 )
 from records.services.reminders import _schedule_reminder, aware_due, local_due, task_link
 from records.services.tickets import priority_changed
+from records.timeline import add_entry
 from workspace.text import render_markdown
 
 # The fields ``update_field`` may change, per model. Others have their own service
@@ -122,7 +122,7 @@ def update_field(*, actor: User, obj, field: str, value, seen_value):
         stored = _current(obj, field)  # after the model's own normalization
         change = _audit(actor=actor, obj=obj, field=field, old=current, new=stored)
         client_id = _client_id(obj)
-        entry = client_id and _timeline(
+        entry = client_id and add_entry(
             actor=actor,
             client_id=client_id,
             kind=TimelineEntry.Kind.TASK if isinstance(obj, Task) else TimelineEntry.Kind.FIELD,

@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 
 from accounts.models import Department, Role, User
@@ -45,12 +46,12 @@ from records.services.base import (
     _display,
     _lock,
     _require,
-    _timeline,
     _topics,
 )
 from records.services.chat_lines import first_line, literal, tell_client_room
 from records.services.reminders import task_link
 from records.services.tasks import _insert_task
+from records.timeline import add_entry
 from workspace.text import render_markdown
 
 
@@ -83,7 +84,7 @@ def _receiver_name(handoff: Handoff) -> str:
 
 
 def _handoff_timeline(*, actor, handoff: Handoff, summary: str, **extra):
-    return _timeline(
+    return add_entry(
         actor=actor,
         client_id=handoff.client_id,
         kind=TimelineEntry.Kind.HANDOFF,
@@ -202,8 +203,6 @@ def hand_off(
                 f"{'you' if person.pk == handoff.to_user_id else handoff.to_department}.",
                 link=handoff_link(handoff),
             )
-        from records.tasks import escalate_unanswered_handoff
-
         escalate_unanswered_handoff.using(run_after=handoff.escalate_after).enqueue(handoff.pk)
     return handoff
 
@@ -337,7 +336,7 @@ def _give_client(actor: User, client: Client, owner: User) -> int:
     client.full_clean()
     client.save()
     change = _audit(actor=actor, obj=client, field="owner", old=old, new=owner.pk)
-    entry = _timeline(
+    entry = add_entry(
         actor=actor,
         client_id=client.pk,
         kind=TimelineEntry.Kind.FIELD,
@@ -494,6 +493,16 @@ def escalate_handoff(*, handoff_id: int) -> Handoff | None:
                 link=handoff_link(handoff),
             )
     return handoff
+
+
+
+@task
+def escalate_unanswered_handoff(handoff_id: int) -> bool:
+    """The job ``hand_off`` enqueues for the escalation time (run by ``manage.py db_worker``).
+
+    Returns whether it escalated (False: answered, withdrawn or gone meanwhile).
+    """
+    return escalate_handoff(handoff_id=handoff_id) is not None
 
 
 def _hours(span: timedelta) -> str:

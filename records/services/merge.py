@@ -18,8 +18,8 @@ from records.services.base import (
     _audit,
     _current,
     _require,
-    _timeline,
 )
+from records.timeline import add_entry
 
 # Fields a merge can take from the losing client (custom fields too, as "custom.<key>").
 MERGE_FIELDS = (
@@ -187,14 +187,14 @@ def _merge_entries(actor, survivor: Client, loser: Client, moved: dict, changes:
         "moved": moved,
         "changes": [change.pk for change in changes],
     }
-    _timeline(
+    add_entry(
         actor=actor,
         client_id=loser.pk,
         kind=TimelineEntry.Kind.MERGE,
         summary=f"{actor} merged {loser} into {survivor} (moved {what})",
         data=data,
     )
-    return _timeline(
+    return add_entry(
         actor=actor,
         client_id=survivor.pk,
         kind=TimelineEntry.Kind.MERGE,

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 
 from accounts.models import EmailNotifications, User
@@ -85,8 +86,6 @@ def _schedule_reminder(task: Task, *, was: tuple = (None, None)) -> None:
     Otherwise the new moment is stored and a job enqueued for it; the old job
     will find a different ``reminder_at`` and do nothing.
     """
-    from records.tasks import send_task_reminder
-
     moment = timezone.now()
     when = _reminder_time(task, moment)
     if (when, task.assignee_id) == tuple(was):
@@ -135,6 +134,17 @@ def remind_assignee(*, task_id: int, reminder_at: str, assignee_id: int):
         if notification is not None and assignee.email_notifications in REMINDER_EMAIL_SETTINGS:
             transaction.on_commit(partial(_email_reminder, task.pk, text), robust=True)
     return notification
+
+
+@task
+def send_task_reminder(task_id: int, reminder_at: str, assignee_id: int) -> bool:
+    """The job ``_schedule_reminder`` enqueues (run by ``manage.py db_worker``): remind the
+    assignee unless the task was moved, done, reassigned or deleted meanwhile.
+
+    Returns whether a reminder was sent.
+    """
+    sent = remind_assignee(task_id=task_id, reminder_at=reminder_at, assignee_id=assignee_id)
+    return sent is not None
 
 
 def _email_reminder(task_id: int, text: str) -> None:

@@ -49,7 +49,6 @@ from records.services.base import (
     _record_name,
     _require,
     _task_topics,
-    _timeline,
     _topics,
 )
 from records.services.reminders import (
@@ -58,6 +57,7 @@ from records.services.reminders import (
     local_due,
     task_link,
 )
+from records.timeline import add_entry
 from workspace import moments
 from workspace.text import render_markdown
 
@@ -105,7 +105,7 @@ def _task_timeline(*, actor, task: Task, summary: str, **extra):
     client_id = _client_id(task)
     if client_id is None:
         return None
-    return _timeline(
+    return add_entry(
         actor=actor,
         client_id=client_id,
         kind=TimelineEntry.Kind.TASK,

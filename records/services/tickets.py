@@ -24,10 +24,10 @@ from records.services.base import (
     _lock,
     _require,
     _sla_due,
-    _timeline,
     _topics,
 )
 from records.services.chat_lines import literal, tell_client_room
+from records.timeline import add_entry
 
 
 def create_ticket(
@@ -63,7 +63,7 @@ def create_ticket(
         )
         ticket.full_clean()
         ticket.save()
-        entry = _timeline(
+        entry = add_entry(
             actor=actor,
             client_id=client.pk,
             kind=TimelineEntry.Kind.TICKET,
@@ -107,7 +107,7 @@ def set_ticket_status(*, actor: User, ticket: Ticket, status: str) -> Ticket:
         ticket.full_clean()
         ticket.save()
         change = _audit(actor=actor, obj=ticket, field="status", old=old, new=status)
-        entry = _timeline(
+        entry = add_entry(
             actor=actor,
             client_id=ticket.client_id,
             kind=TimelineEntry.Kind.TICKET,
@@ -151,7 +151,7 @@ def rate_ticket(*, actor: User, ticket: Ticket, satisfaction) -> Ticket:
         ticket.full_clean()
         ticket.save()
         change = _audit(actor=actor, obj=ticket, field="satisfaction", old=old, new=rating)
-        entry = _timeline(
+        entry = add_entry(
             actor=actor,
             client_id=ticket.client_id,
             kind=TimelineEntry.Kind.TICKET,

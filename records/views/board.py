@@ -27,7 +27,7 @@ from records.views.deals import (
     default_pipeline_or_404,
     reason,
 )
-from records.views.live_reply import reason_response
+from workspace.htmx import reason_response
 from workspace.live.templatetags.live import live_since
 
 OWNER_MINE = "me"

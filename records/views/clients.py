@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from records import events, policies, services
 from records.models import TimelineEntry
 from records.selectors.client_page import TIMELINE_FILTERS, client_page, timeline_page
-from records.views.live_reply import live_reply
+from workspace.htmx import live_reply
 
 ACTIVITY_CHOICES = [(kind.value, kind.label) for kind in TimelineEntry.ACTIVITIES]
 

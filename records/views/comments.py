@@ -19,7 +19,7 @@ from records.models import COMMENT_MAX_LENGTH
 from records.selectors import comments as selectors
 from records.templatetags.records_ui import thread_context
 from records.views.fields import record_url
-from records.views.live_reply import live_reply
+from workspace.htmx import live_reply
 
 MENTION_SUGGESTIONS = 8
 

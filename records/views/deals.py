@@ -11,8 +11,8 @@ from records import events, policies, services
 from records.deal_forms import DealForm, LoseForm
 from records.selectors import deals as selectors
 from records.views.create import refusal_as_error
-from records.views.live_reply import live_reply, reason_response
 from workspace.forms import call_service
+from workspace.htmx import live_reply, reason_response
 
 
 def deal_detail(request, pk):

@@ -19,8 +19,8 @@ from records import events, policies, services
 from records.handoff_forms import HandoffForm
 from records.models import Handoff
 from records.selectors import handoff_pages as selectors
-from records.views.live_reply import live_reply
 from workspace.forms import call_service
+from workspace.htmx import live_reply
 
 INBOX = "records/handoffs.html"
 FORM = "records/handoff_form.html"

@@ -14,14 +14,12 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from chat.events import message_link
-from chat.policies import access_message
-from records import events, policies, services
+from records import events, policies, services, task_sources
 from records.models import ChecklistItem, Task
 from records.selectors import tasks as selectors
-from records.task_forms import TaskForm, message_prefill
-from records.views.live_reply import refused, run_write
+from records.task_forms import TaskForm
 from workspace.forms import call_service
+from workspace.htmx import refused, run_write
 
 MY_TASKS = "records/tasks.html"
 TEAM = "records/team_tasks.html"
@@ -200,19 +198,8 @@ def _link(request):
     return None
 
 
-def _source_message(request):
-    """The chat message a task is made from (``?message=``, chat's "make a task"): it prefills
-    the form and the description links back to it. One 404 for missing, deleted and private."""
-    if not request.GET.get("message"):
-        return None
-    message = access_message(request.user, request.GET["message"])
-    if message.is_deleted:
-        raise Http404("No such message.")
-    return message
-
-
-def _form(request, *, quick: bool, source=None) -> TaskForm:
-    initial = message_prefill(source) if source else {}
+def _form(request, *, quick: bool, source: task_sources.Prefill | None = None) -> TaskForm:
+    initial = {"title": source.title, "description": source.description} if source else {}
     if request.GET.get("assignee", "").isdigit():
         initial["assignee"] = int(request.GET["assignee"])
     return TaskForm(
@@ -240,7 +227,7 @@ def _create(request, form: TaskForm, link) -> Task | None:
 
 def task_new(request):
     link = _link(request)
-    form = _form(request, quick=False, source=_source_message(request))
+    form = _form(request, quick=False, source=task_sources.prefill_from(request.user, request.GET))
     if request.method == "POST":
         task = _create(request, form, link)
         if task is not None:
@@ -255,14 +242,13 @@ def task_quick(request):
         query = request.GET.urlencode()
         return redirect(reverse("records:task_new") + (f"?{query}" if query else ""))
     link = _link(request)
-    source = _source_message(request)
+    source = task_sources.prefill_from(request.user, request.GET)
     form = _form(request, quick=True, source=source)
     created = _create(request, form, link) if request.method == "POST" else None
     context = {
         "form": form,
         "created": created,
         "source": source,
-        "source_link": message_link(source) if source else "",
         "query": request.GET.urlencode(),
         **link_context(link),
     }

@@ -21,8 +21,8 @@ from records.selectors import tickets as selectors
 from records.selectors.fields import editable_text
 from records.ticket_forms import TicketForm
 from records.views.create import refusal_as_error
-from records.views.live_reply import refused, run_write
 from workspace.forms import call_service
+from workspace.htmx import refused, run_write
 
 PAGE = "records/ticket_detail.html"
 

@@ -1,4 +1,5 @@
-"""Answering an htmx write with the live event it published (``X-Live-Event``).
+"""Answering htmx writes, for every app's views: the live event the write published
+(``X-Live-Event``), or the reason it was refused.
 
 live.js applies such a response exactly like the socket's copy of the event
 (by element id, idempotently), so the writer sees the result at once even with
@@ -13,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 
-from records.services import FieldConflict
+from workspace.errors import Conflict
 
 
 def live_reply(request, html: str = "", *, topic: str, trigger: str | None = None):
@@ -29,7 +30,7 @@ def live_reply(request, html: str = "", *, topic: str, trigger: str | None = Non
 
 
 def reason_response(message: str, status: int) -> HttpResponse:
-    """A refusal's reason as plain text; records.js, board.js and tickets.js show it."""
+    """A refusal's reason as plain text, which the page's script shows (a toast)."""
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
@@ -44,11 +45,11 @@ def refused(request, reason: str, status: int, *, page_url: str) -> HttpResponse
 
 
 def run_write(request, service, *, topic: str, page_url: str, forbidden: str) -> HttpResponse:
-    """Run one record write from a button: htmx gets the event it published, a plain post
-    goes back to ``page_url``; a refusal answers 409 (conflict), 403 or 422 with its reason."""
+    """Run one write from a button: htmx gets the event it published, a plain post goes
+    back to ``page_url``; a refusal answers 409 (conflict), 403 or 422 with its reason."""
     try:
         service()
-    except FieldConflict as conflict:
+    except Conflict as conflict:
         return refused(request, " ".join(conflict.messages), 409, page_url=page_url)
     except PermissionDenied as denied:
         return refused(request, str(denied) or forbidden, 403, page_url=page_url)

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
@@ -196,9 +196,3 @@ def _valid_date(text: str) -> str:
     except ValueError:
         return ""
     return day.isoformat()
-
-
-urlpatterns = [
-    path("", calendar_home, name="home"),
-    path("events.json", events_json, name="events_json"),
-]

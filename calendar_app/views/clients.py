@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django.shortcuts import render
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -32,8 +31,3 @@ def client_meetings(request, pk):
     ]
     context = {"client": client, "meetings": meetings, "horizon_days": HORIZON.days}
     return render(request, "calendar_app/client_meetings.html", context)
-
-
-urlpatterns = [
-    path("clients/<int:pk>/meetings/", client_meetings, name="client_meetings"),
-]

@@ -11,7 +11,6 @@ save over the other change. A PermissionDenied is a 403 with its reason.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.views.decorators.http import require_GET
 
 from calendar_app import policies, services
@@ -140,11 +139,3 @@ def event_form_client(request):
     client = record_policies.access_client(request.user, picked) if picked else None
     form = EventForm(organizer=request.user, initial={"client": client})
     return render(request, f"{FORM}#client-parts", {"form": form})
-
-
-urlpatterns = [
-    path("events/new/", event_new, name="event_new"),
-    path("events/new/clients/", event_form_clients, name="event_form_clients"),
-    path("events/new/client/", event_form_client, name="event_form_client"),
-    path("events/<int:pk>/edit/", event_edit, name="event_edit"),
-]

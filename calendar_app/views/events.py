@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app import policies, selectors, services
@@ -193,10 +193,3 @@ def go_to(request, url: str) -> HttpResponse:
     if request.htmx:
         return HttpResponse(headers={"HX-Redirect": url})
     return redirect(url)
-
-
-urlpatterns = [
-    path("events/<int:pk>/", event_detail, name="event_detail"),
-    path("events/<int:pk>/rsvp/", event_rsvp, name="event_rsvp"),
-    path("events/<int:pk>/cancel/", event_cancel, name="event_cancel"),
-]

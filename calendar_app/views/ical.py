@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.cache import get_conditional_response, quote_etag
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST, require_safe
@@ -176,14 +176,3 @@ def import_ics(request):
     if result is None:
         return _page(request, partial="import-card", status=422, form=form)
     return _page(request, partial="import-card", result=result)
-
-
-urlpatterns = [
-    path("feed/<str:token>.ics", feed, name="feed"),
-    path("events/<int:pk>.ics", event_ics, name="event_ics"),
-    path("export.ics", export, name="export"),
-    path("subscribe/", subscribe, name="subscribe"),
-    path("subscribe/link/", feed_create, name="feed_create"),
-    path("subscribe/revoke/", feed_revoke, name="feed_revoke"),
-    path("import/", import_ics, name="import"),
-]

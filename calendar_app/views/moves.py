@@ -15,7 +15,6 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
-from django.urls import path
 from django.views.decorators.http import require_POST
 
 from calendar_app import policies, services
@@ -108,6 +107,3 @@ def _sequence(text: str) -> int | None:
     if not (text.isascii() and text.isdigit()):
         raise parse.BadParams("sequence must be a whole number.")
     return int(text)
-
-
-urlpatterns = [path("events/<int:pk>/move/", event_move, name="event_move")]

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -394,9 +393,3 @@ def freebusy(request):
             for person, spans in busy.items()
         }
     )
-
-
-urlpatterns = [
-    path("slots/", slots, name="slots"),
-    path("freebusy.json", freebusy, name="freebusy"),
-]

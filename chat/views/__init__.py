@@ -1,1 +1,1 @@
-"""Chat pages: one module per area, each owning its ``urlpatterns`` (collected by chat/urls.py)."""
+"""Chat pages, one module per area (routes: chat/urls.py)."""

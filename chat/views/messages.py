@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import events, policies, selectors, services
@@ -169,13 +168,3 @@ def message_react(request, pk):
         lambda: services.toggle_reaction(actor=request.user, message=message, emoji=emoji),
         "You cannot react in this room.",
     )
-
-
-urlpatterns = [
-    path("rooms/<int:pk>/messages/", room_messages, name="messages"),
-    path("messages/<int:pk>/", message_show, name="message"),
-    path("messages/<int:pk>/thread/", thread, name="thread"),
-    path("messages/<int:pk>/edit/", message_edit, name="message_edit"),
-    path("messages/<int:pk>/delete/", message_delete, name="message_delete"),
-    path("messages/<int:pk>/react/", message_react, name="message_react"),
-]

@@ -10,7 +10,7 @@ post goes back to the page, a refusal answers 403/422 with its reason.
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Department, User
@@ -362,19 +362,3 @@ def _client_suggestions(query: str) -> list[dict]:
         }
         for client in clients.order_by("name")[:SUGGESTIONS]
     ]
-
-
-urlpatterns = [
-    path("", home, name="home"),
-    path("sidebar/", sidebar, name="sidebar"),
-    path("suggest/", suggest, name="suggest"),
-    path("rooms/new/", room_new, name="room_new"),
-    path("direct/new/", direct_new, name="direct_new"),
-    path("rooms/<int:pk>/", room, name="room"),
-    path("rooms/<int:pk>/join/", join, name="join"),
-    path("rooms/<int:pk>/leave/", leave, name="leave"),
-    path("rooms/<int:pk>/read/", mark_read, name="read"),
-    path("rooms/<int:pk>/members/", members_add, name="members_add"),
-    path("rooms/<int:pk>/members/<int:person>/remove/", members_remove, name="members_remove"),
-    path("clients/<int:pk>/panel/", client_panel, name="client_panel"),
-]

@@ -1,7 +1,6 @@
 """Searching messages: across every room the person may read, or in one (``?room=``)."""
 
 from django.shortcuts import render
-from django.urls import path
 from django.views.decorators.http import require_GET
 
 from chat import policies
@@ -29,8 +28,3 @@ def search(request):
     if request.htmx and request.htmx.target == "chat-search-results":
         return render(request, f"{TEMPLATE}#results", context)
     return render(request, TEMPLATE, context)
-
-
-urlpatterns = [
-    path("search/", search, name="search"),
-]

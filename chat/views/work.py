@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import events, policies, services
@@ -44,9 +44,3 @@ def message_highlight(request, pk):
         page_url=events.message_link(message),
         forbidden="Only client-room messages can be logged to a timeline.",
     )
-
-
-urlpatterns = [
-    path("messages/<int:pk>/task/", message_task, name="message_task"),
-    path("messages/<int:pk>/highlight/", message_highlight, name="message_highlight"),
-]

@@ -1,1 +1,1 @@
-"""Records' pages, one module per area; each module lists its own ``urlpatterns``."""
+"""Records' pages, one module per area (routes: records/urls.py)."""

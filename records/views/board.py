@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from records import fragments, policies, services
@@ -190,11 +189,3 @@ def _card_now(deal_id: int) -> tuple[str, int]:
         Deal.objects.select_for_update().filter(pk=deal_id).first()  # waits for its writers
         drawn = live_since()
         return fragments.render("deal.moved", {"id": deal_id}) or "", drawn
-
-
-urlpatterns = [
-    path("pipeline/", board, name="board"),
-    path("pipeline/<int:pk>/", pipeline_board, name="pipeline_board"),
-    path("pipeline/stages/<int:pk>/cards/", column_more, name="column_more"),
-    path("deals/<int:pk>/move/", deal_move, name="deal_move"),
-]

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from records import events, policies, services
@@ -99,11 +99,3 @@ def archive(request, pk: int):
     services.archive_client(actor=request.user, client=client, archived=archived)  # 403 if not
     messages.success(request, f"{client} is {'archived' if archived else 'restored'}.")
     return redirect("records:client_detail", pk=pk)
-
-
-urlpatterns = [
-    path("clients/<int:pk>/", client_detail, name="client_detail"),
-    path("clients/<int:pk>/timeline/", client_timeline, name="client_timeline"),
-    path("clients/<int:pk>/activities/", log_activity, name="client_log_activity"),
-    path("clients/<int:pk>/archive/", archive, name="client_archive"),
-]

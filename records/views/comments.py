@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import path
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as people
@@ -163,13 +162,3 @@ def mention_people(request):
             ]
         }
     )
-
-
-urlpatterns = [
-    path("comments/<str:target>/<int:pk>/", comment_thread, name="comment_thread"),
-    path("comment/<int:pk>/", comment_show, name="comment_show"),
-    path("comment/<int:pk>/reply/", comment_reply, name="comment_reply"),
-    path("comment/<int:pk>/edit/", comment_edit, name="comment_edit"),
-    path("comment/<int:pk>/delete/", comment_delete, name="comment_delete"),
-    path("comments/people/", mention_people, name="mention_people"),
-]

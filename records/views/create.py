@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 
 from records import policies, services
 from records.client_forms import ClientForm, ContactForm
@@ -90,15 +90,3 @@ def _contact_hints(client, data) -> list:
         emails=ContactForm.split_emails(typed["emails"]),
         phones=ContactForm.split_phones(typed["phones"]),
     )
-
-
-urlpatterns = [
-    path("clients/new/", client_new, name="client_new"),
-    path("clients/new/duplicates/", client_duplicates, name="client_duplicates"),
-    path("clients/<int:pk>/contacts/new/", contact_new, name="contact_new"),
-    path(
-        "clients/<int:pk>/contacts/new/duplicates/",
-        contact_duplicates,
-        name="contact_duplicates",
-    ),
-]

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.views.decorators.http import require_POST
 
 from records import events, policies, services
@@ -137,12 +136,3 @@ def refused(request, deal, message: str, status: int) -> HttpResponse:
         messages.error(request, message)
         return redirect("records:deal_detail", pk=deal.pk)
     return reason_response(message, status)
-
-
-urlpatterns = [
-    path("deals/new/", deal_new, name="deal_new"),
-    path("deals/<int:pk>/", deal_detail, name="deal_detail"),
-    path("deals/<int:pk>/win/", deal_win, name="deal_win"),
-    path("deals/<int:pk>/lose/", deal_lose, name="deal_lose"),
-    path("deals/<int:pk>/delete/", deal_delete, name="deal_delete"),
-]

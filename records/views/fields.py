@@ -11,7 +11,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 
 from records import policies, services
 from records.models import Client, FieldChange
@@ -170,10 +170,3 @@ def _label(obj, field: str) -> str:
         return field_view(obj, field).label
     except FieldDoesNotExist:
         return field.replace("_", " ").capitalize()
-
-
-urlpatterns = [
-    path("fields/<str:model>/<int:pk>/<str:field>/", field_edit, name="field_edit"),
-    path("fields/<str:model>/<int:pk>/<str:field>/show/", field_show, name="field_show"),
-    path("history/<str:model>/<int:pk>/", history, name="history"),
-]

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Department, User
@@ -214,15 +214,3 @@ def _answer(request, handoff: Handoff, service, done: str):
 
 def _reason(refused: Exception) -> str:
     return " ".join(refused.messages) if isinstance(refused, ValidationError) else str(refused)
-
-
-urlpatterns = [
-    path("handoffs/", handoff_inbox, name="handoff_inbox"),
-    path("handoffs/<int:pk>/", handoff_detail, name="handoff_detail"),
-    path("handoffs/<int:pk>/actions/", handoff_actions, name="handoff_actions"),
-    path("handoffs/<int:pk>/accept/", handoff_accept, name="handoff_accept"),
-    path("handoffs/<int:pk>/decline/", handoff_decline, name="handoff_decline"),
-    path("handoffs/<int:pk>/withdraw/", handoff_withdraw, name="handoff_withdraw"),
-    path("clients/<int:pk>/handoff/", handoff_new, name="handoff_new"),
-    path("clients/<int:pk>/handoff/people/", handoff_people, name="handoff_people"),
-]

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from records import policies, services
@@ -166,11 +166,7 @@ def _saved_views_reply(request, spec: ListSpec, query: str, error: str, *, saved
     return redirect(reverse(spec.url_name) + (f"?{clean}" if clean else ""))
 
 
-urlpatterns = [
-    path("clients/", list_page(lists.CLIENTS), name="client_list"),
-    path("contacts/", list_page(lists.CONTACTS), name="contact_list"),
-    path("deals/", list_page(lists.DEALS), name="deal_list"),
-    path("tickets/", list_page(lists.TICKETS), name="ticket_list"),
-    path("saved-views/<str:list_name>/", saved_view_create, name="saved_view_create"),
-    path("saved-views/<int:pk>/delete/", saved_view_delete, name="saved_view_delete"),
-]
+client_list = list_page(lists.CLIENTS)
+contact_list = list_page(lists.CONTACTS)
+deal_list = list_page(lists.DEALS)
+ticket_list = list_page(lists.TICKETS)

@@ -8,7 +8,6 @@ is archived into it). A refused merge says why, and nothing is written.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path
 
 from records import policies, services
 from records.client_forms import MergeForm
@@ -67,6 +66,3 @@ def _pick_other(request, survivor):
 
 def _reason(error) -> str:
     return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-
-
-urlpatterns = [path("clients/<int:pk>/merge/", client_merge, name="client_merge")]

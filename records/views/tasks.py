@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
@@ -257,25 +257,3 @@ def task_quick(request):
 
 def link_context(link) -> dict:
     return {"link": link, "link_kind": type(link)._meta.model_name if link else ""}
-
-
-urlpatterns = [
-    path("tasks/", my_tasks, name="my_tasks"),
-    path("tasks/team/", team_tasks, name="team_tasks"),
-    path("tasks/new/", task_new, name="task_new"),
-    path("tasks/quick/", task_quick, name="task_quick"),
-    path("tasks/<int:pk>/", task_detail, name="task_detail"),
-    path("tasks/<int:pk>/status/", task_status, name="task_status"),
-    path("tasks/<int:pk>/reassign/", task_reassign, name="task_reassign"),
-    path("tasks/<int:pk>/checklist/", checklist_add, name="task_checklist_add"),
-    path(
-        "tasks/<int:pk>/checklist/<int:item>/tick/",
-        checklist_toggle,
-        name="task_checklist_toggle",
-    ),
-    path(
-        "tasks/<int:pk>/checklist/<int:item>/remove/",
-        checklist_remove,
-        name="task_checklist_remove",
-    ),
-]

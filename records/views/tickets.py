@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from records import events, policies, services
@@ -174,15 +174,3 @@ def ticket_client_options(request):
     query = " ".join(request.GET.get("q", "").split())[:100]
     context = {"clients": selectors.client_choices(query), "query": query}
     return render(request, "records/ticket_form.html#client-options", context)
-
-
-urlpatterns = [
-    path("tickets/new/", ticket_new, name="ticket_new"),
-    path("tickets/new/contacts/", ticket_contacts, name="ticket_contacts"),
-    path("tickets/new/clients/", ticket_client_options, name="ticket_client_options"),
-    path("tickets/<int:pk>/", ticket_detail, name="ticket_detail"),
-    path("tickets/<int:pk>/status/", ticket_status, name="ticket_status"),
-    path("tickets/<int:pk>/rate/", ticket_rate, name="ticket_rate"),
-    path("tickets/<int:pk>/assign-me/", ticket_assign_me, name="ticket_assign_me"),
-    path("tickets/<int:pk>/controls/<str:part>/", ticket_controls, name="ticket_controls"),
-]

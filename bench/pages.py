@@ -14,6 +14,7 @@ is over ``--target`` ms.
     DEBUG=1 .venv/bin/python manage.py migrate
     DEBUG=1 .venv/bin/python manage.py seed_demo --scale 100000
     .venv/bin/python bench/pages.py                   # --requests 50 --warmup 5 by default
+    .venv/bin/python bench/pages.py --search --target 50   # the searches, and each group's share
 
 The long-timeline client (``--timeline``, default 2,000 entries) is the
 client with the most timeline entries; the bench tops it up the first time.
@@ -27,11 +28,11 @@ import os
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # not bench/, whose calendar.py would hide the standard library's
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workspace.settings")
 os.environ.setdefault("DEBUG", "1")
 # Persistent connections, as a deployment would run (DEPLOY: DB_CONN_MAX_AGE).
@@ -44,6 +45,7 @@ class Page:
     url_name: str
     args: tuple = ()
     query: str = ""
+    headers: dict = field(default_factory=dict)  # e.g. an htmx request's
 
 
 @dataclass
@@ -68,7 +70,7 @@ def long_timeline_client(entries: int):
     """The client with the most timeline entries, topped up to ``entries``."""
     from django.db.models import Count
 
-    from records import demo
+    from demo.book_scale import long_timeline
     from records.models import Client, TimelineEntry
 
     top = (
@@ -81,7 +83,7 @@ def long_timeline_client(entries: int):
         raise SystemExit("The database has no clients: run seed_demo --scale first.")
     client = Client.objects.get(pk=top["client_id"])
     if top["count"] < entries:
-        demo.long_timeline(client, entries - top["count"])
+        long_timeline(client, entries - top["count"])
     return client
 
 
@@ -95,7 +97,32 @@ def search_term() -> str:
     return names.first()["name"].split()[0].lower()
 
 
+def typo(word: str) -> str:
+    """``word`` with its middle letter left out ("skyward" -> "skyard")."""
+    middle = len(word) // 2
+    return word[:middle] + word[middle + 1 :]
+
+
+def search_pages() -> list[Page]:
+    """The searches: the search page, the top bar's menu (as typed, with a typo, a ticket's
+    number) and the client list's own box."""
+    from records.models import Ticket
+
+    term = search_term()
+    menu = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "topbar-search-results"}
+    ticket = Ticket.objects.order_by("pk").values_list("pk", flat=True).last()
+    return [
+        Page("global search", "search", query=f"q={term}"),
+        Page("top-bar search", "search", query=f"q={term}", headers=menu),
+        Page("top-bar search, a typo", "search", query=f"q={typo(term)}", headers=menu),
+        Page("top-bar search, a ticket's number", "search", query=f"q=%23{ticket}", headers=menu),
+        Page("client list search", "records:client_list", query=f"q={term}"),
+    ]
+
+
 def pages(args) -> list[Page]:
+    if args.search:
+        return search_pages()
     client = long_timeline_client(args.timeline)
     return [
         Page(
@@ -106,9 +133,53 @@ def pages(args) -> list[Page]:
         Page(
             f"client page ({args.timeline:,}-entry timeline)", "records:client_detail", (client.pk,)
         ),
-        Page("global search", "search", query=f"q={search_term()}"),
+        *search_pages(),
         Page("kanban board (default pipeline)", "records:board"),
     ]
+
+
+def search_groups(user, args) -> None:
+    """Each group's share of a global search (as typed, and with a typo): its selector alone."""
+    print("\n| global search group | query | median | p95 |\n| --- | --- | ---: | ---: |")
+    term = search_term()
+    for query in (term, typo(term)):
+        for name, run in group_selectors(user, query).items():
+            timings = timed(run, args)
+            print(
+                f"| {name} | `{query}` | {statistics.median(timings):.1f} ms "
+                f"| {percentile(timings, 0.95):.1f} ms |"
+            )
+
+
+def group_selectors(user, query: str) -> dict:
+    """What workspace.views.search runs for each group of the top bar's menu (4 a group)."""
+    from accounts.selectors import people_matching
+    from calendar_app.search import first_hits as first_events
+    from chat.search import first_hits as first_messages
+    from records.selectors import search
+
+    terms = search.Terms.of(query)
+
+    def records(kind):
+        return lambda: list(search.matching(kind, terms, limit=4)[:5])
+
+    return {
+        **{kind.name: records(kind) for kind in search.SEARCHABLES},
+        "people": lambda: list(people_matching(query)[:5]),
+        "messages (chat)": lambda: first_messages(user, query, 4),
+        "events (calendar)": lambda: first_events(user, query, 4),
+    }
+
+
+def timed(run, args) -> list[float]:
+    for _ in range(args.warmup):
+        run()
+    timings = []
+    for _ in range(args.requests):
+        started = time.perf_counter()
+        run()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
 
 
 def measure(client, page: Page, args) -> Result | str:
@@ -124,18 +195,18 @@ def measure(client, page: Page, args) -> Result | str:
     if page.query:
         path += "?" + page.query
     for _ in range(args.warmup):
-        response = client.get(path)
+        response = client.get(path, **page.headers)
     if response.status_code != 200:
         return f"skipped {page.label}: {path} answered {response.status_code}"
     settings.DEBUG = False
     timings, cpu = [], []
     for _ in range(args.requests):
         started, cpu_started = time.perf_counter(), time.process_time()
-        response = client.get(path)
+        response = client.get(path, **page.headers)
         timings.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - cpu_started) * 1000)
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(path)
+        response = client.get(path, **page.headers)
     slowest = max(queries.captured_queries, key=lambda query: float(query["time"]))
     return Result(
         page=page,
@@ -186,6 +257,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest query"
     )
+    parser.add_argument(
+        "--search", action="store_true", help="only the searches, and each search group's share"
+    )
     args = parser.parse_args(argv)
 
     import django
@@ -197,7 +271,8 @@ def main(argv: list[str]) -> int:
 
     # "localhost" is an allowed host in the default settings; "testserver" is not.
     client = Client(HTTP_HOST="localhost", raise_request_exception=False)
-    client.force_login(User.objects.get(email=args.user))
+    user = User.objects.get(email=args.user)
+    client.force_login(user)
     print(database_summary())
     print(f"{args.requests} requests per page after {args.warmup} warm-up, as {args.user}\n")
     results = []
@@ -208,6 +283,8 @@ def main(argv: list[str]) -> int:
         else:
             results.append(outcome)
     show(results, args.target)
+    if args.search:
+        search_groups(user, args)
     if args.explain:
         for result in results:
             explain(result)

@@ -32,9 +32,10 @@ from calendar_app.models import Attendee, Event
 from calendar_app.recurrence import describe, expand, zone
 from calendar_app.wording import event_link
 from records.policies import can_view
-from records.selectors.search import search_words
+from workspace.search import Group, search_words
 
 SEARCHED_FIELDS = ("title", "description", "location")
+HIT_TEMPLATE = "calendar_app/search_hits.html#event"
 NEXT_OCCURRENCE_HORIZON = timedelta(days=400)  # a yearly event's next occurrence is within it
 
 
@@ -140,6 +141,14 @@ def hits(rows) -> list[Hit]:
 
 
 def first_hits(viewer, query: str, limit: int) -> tuple[list[Hit], bool]:
-    """The first ``limit`` results and whether there are more (the global search's group)."""
+    """The first ``limit`` results and whether there are more."""
     rows = list(matching_events(viewer, query)[: limit + 1])
     return hits(rows[:limit]), len(rows) > limit
+
+
+def events_group(viewer, query: str, limit: int) -> list[Group]:
+    """The global search's group (workspace/search.py): events whose details ``viewer``
+    may see (never others' private events), upcoming first. No page lists every match,
+    so the group has no "see all" link."""
+    found, has_more = first_hits(viewer, query, limit)
+    return [Group("events", "Events", "calendar-event", "", found, has_more, HIT_TEMPLATE)]

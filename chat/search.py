@@ -32,15 +32,11 @@ from django.utils.html import strip_tags
 
 from chat.events import message_link
 from chat.models import Membership, Message, Room
-from records.selectors.search import (
-    CONFIG,
-    MAX_QUERY_LENGTH,
-    prefix_tsquery,
-    search_words,
-    uses_full_text,
-)
+from records.selectors.search import CONFIG, prefix_tsquery, uses_full_text
+from workspace.search import MAX_QUERY_LENGTH, Group, search_words
 
 PER_PAGE = 20
+HIT_TEMPLATE = "chat/search.html#global-hit"
 SNIPPET_LENGTH = 180
 SNIPPET_LEAD = 60  # characters kept before the first match
 
@@ -153,6 +149,15 @@ def search_page(viewer, query: str, *, room: Room | None = None, page=None):
 
 
 def first_hits(viewer, query: str, limit: int) -> tuple[list[Hit], bool]:
-    """The newest ``limit`` results and whether there are more (the global search's group)."""
+    """The newest ``limit`` results and whether there are more."""
     rows = list(matching_messages(viewer, query)[: limit + 1])
     return hits(rows[:limit], viewer, query), len(rows) > limit
+
+
+def messages_group(viewer, query: str, limit: int) -> list[Group]:
+    """The global search's group (workspace/search.py): the newest messages in the rooms
+    ``viewer`` may read (never others' private rooms or direct messages)."""
+    found, has_more = first_hits(viewer, query, limit)
+    return [
+        Group("messages", "Messages", "chat-dots", "chat:search", found, has_more, HIT_TEMPLATE)
+    ]

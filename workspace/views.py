@@ -1,33 +1,20 @@
+"""The app shell's own pages: home (cards from the apps), global search (their groups)."""
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from accounts import policies, selectors
-from calendar_app.search import first_hits as first_events
-from chat.search import first_hits as first_messages
-from records.selectors.home import my_work
-from records.selectors.search import MAX_QUERY_LENGTH as MAX_SEARCH_LENGTH
-from records.selectors.search import PER_GROUP as SEARCH_PER_GROUP
-from records.selectors.search import Group, search_everything
+from workspace import home as home_cards
+from workspace import search as global_search
 
 SEARCH_MENU_PER_GROUP = 4
 
 
 def home(request):
-    user = request.user
     context = {
-        "my_departments": selectors.departments_with_headcount().filter(members=user),
-        "pending_invitations": (
-            policies.visible_invitations(user).pending().count()
-            if policies.can_invite(user)
-            else None
-        ),
-        "teammates": selectors.people_matching("")
-        .filter(departments__in=user.departments.all())
-        .exclude(pk=user.pk)
-        .distinct()[:8],
-        "my_work": my_work(user),
+        "main_cards": home_cards.cards(request, home_cards.MAIN),
+        "side_cards": home_cards.cards(request, home_cards.SIDE),
     }
     return render(request, "workspace/home.html", context)
 
@@ -35,13 +22,10 @@ def home(request):
 def search(request):
     """Global search, grouped by kind. As the person types, htmx asks for the results
     region alone (the search page's box) or a short dropdown (the top bar's box)."""
-    query = " ".join(request.GET.get("q", "").split())[:MAX_SEARCH_LENGTH]
+    query = global_search.clean_query(request.GET.get("q", ""))
     in_menu = request.htmx and request.htmx.target == "topbar-search-results"
-    limit = SEARCH_MENU_PER_GROUP if in_menu else SEARCH_PER_GROUP
-    groups = search_everything(query, limit=limit) if query else []
-    if groups:  # the query has words to search for
-        groups.append(_messages_group(request.user, query, limit))
-        groups.append(_events_group(request.user, query, limit))
+    limit = SEARCH_MENU_PER_GROUP if in_menu else global_search.PER_GROUP
+    groups = global_search.search_everything(request.user, query, limit=limit)
     context = {
         "query": query,
         "groups": groups,
@@ -54,21 +38,6 @@ def search(request):
     if request.htmx and request.htmx.target == "search-results":
         return render(request, "workspace/search.html#search-results", context)
     return render(request, "workspace/search.html", context)
-
-
-def _messages_group(user, query: str, limit: int) -> Group:
-    """Messages in the rooms ``user`` may read (never others' private rooms or DMs)."""
-    found, more = first_messages(user, query, limit)
-    return Group("messages", "Messages", "chat-dots", "chat:search", found, more)
-
-
-def _events_group(user, query: str, limit: int) -> Group:
-    """Events whose details ``user`` may see (never others' private events), upcoming first.
-
-    No page lists every match, so the group has no "see all" link.
-    """
-    found, more = first_events(user, query, limit)
-    return Group("events", "Events", "calendar-event", "", found, more)
 
 
 @login_not_required

@@ -34,6 +34,7 @@ from django.utils.http import urlencode
 
 from accounts.models import Department, User
 from records.models import Client, Contact, Deal, Pipeline, Priority, Stage, Ticket
+from records.selectors import search
 
 PER_PAGE = 25
 SEARCH_KEY = "q"
@@ -291,10 +292,11 @@ class ListSpec:
     columns: tuple[Column, ...]
     sorts: dict[str, tuple]  # key -> order_by expressions, ascending
     default_sort: str
-    search_fields: tuple[str, ...]
+    search_fields: tuple[str, ...]  # searched with icontains, unless searchable is set
     search_hint: str
     suggestions: tuple[tuple[str, str], ...]  # (name, query string) shown to everyone
     new_url: str | None = None
+    searchable: search.Searchable | None = None  # searched as the global search does (index, cap)
 
     @property
     def url_name(self) -> str:
@@ -414,7 +416,9 @@ def rows(state: ListState, viewer: User) -> QuerySet:
             queryset = queryset.filter(each.where(state.parsed[each.key], viewer))
         else:
             queryset = queryset.filter(each.default(viewer))
-    if state.search:
+    if state.search and spec.searchable:
+        queryset = search.narrow(spec.searchable, queryset, state.search)
+    elif state.search:
         query = Q()
         for name in spec.search_fields:
             query |= Q(**{f"{name}__icontains": state.search})
@@ -596,13 +600,14 @@ CLIENTS = ListSpec(
         "updated": ("updated_at",),
     },
     default_sort="name",
-    search_fields=("name", "domain", "industry"),
+    search_fields=(),
     search_hint="Search name, domain, industry",
     suggestions=(
         ("Sales leads this month", "lifecycle=lead&created=this_month"),
         ("My clients", "owner=mine"),
     ),
     new_url="records:client_new",
+    searchable=search.CLIENTS,
 )
 
 CONTACTS = ListSpec(

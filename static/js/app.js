@@ -44,3 +44,20 @@ window.showToast = function (message) {
   item.addEventListener("hidden.bs.toast", () => item.remove());
   window.bootstrap.Toast.getOrCreateInstance(item, { delay: 6000 }).show();
 };
+
+// Search boxes (the top bar's and the search page's, [data-search-box]): htmx asks once
+// the person pauses (hx-trigger delay) and one request at a time (its default queue), so
+// an answer can still arrive for what the box said before the last keys. Such an answer
+// is dropped: only the one for the box's current text is shown.
+function searchText(text) {
+  return (text || "").trim().split(/\s+/).join(" ");
+}
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const box = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if (!box || !box.matches || !box.matches("input[data-search-box]")) return;
+  const asked = new URL(event.detail.pathInfo.finalRequestPath, location.origin);
+  if (searchText(asked.searchParams.get(box.name)) !== searchText(box.value)) {
+    event.detail.shouldSwap = false;
+  }
+});

@@ -4,6 +4,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# pytest-xdist workers (one per core); a test module runs whole on one worker.
+PYTEST_WORKERS ?= auto
 HOST ?= 127.0.0.1
 # The first interpreter found that is Python 3.12 or newer.
 PYTHON := $(shell for p in python3.12 python3.13 python3.14 python3; do \
@@ -48,7 +50,7 @@ lint: install
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 pytest: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint pytest
 

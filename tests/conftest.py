@@ -1,5 +1,9 @@
+import importlib
+
 import pytest
+from django.apps import apps
 from django.conf import settings
+from django.db.models.signals import post_migrate
 from django.test import override_settings
 from django.utils import timezone
 
@@ -15,6 +19,18 @@ def services_reachable():
         import redis
 
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5).ping()
+
+
+def _seed_records_defaults(sender, **kwargs):
+    """The rows records' data migration seeds (the default pipeline, loss reasons, SLA
+    hours), put back whenever a transactional test's flush wiped them: Django sends
+    post_migrate after each such flush. (Tests only: in production a deleted loss
+    reason must stay deleted.)"""
+    if sender.label == "records":
+        importlib.import_module("records.migrations.0002_seed_defaults").seed(apps, None)
+
+
+post_migrate.connect(_seed_records_defaults, dispatch_uid="tests.seed_records_defaults")
 
 
 @pytest.fixture(scope="session", autouse=True)

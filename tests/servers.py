@@ -8,7 +8,6 @@ port against it, with the suite's REDIS_URL (if any) and a private Redis key
 prefix, and stops it afterwards.
 """
 
-import importlib
 import json
 import os
 import shutil
@@ -23,7 +22,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.db import connection
 
@@ -135,9 +133,6 @@ def migrated_sqlite(tmp_path_factory):
 @pytest.fixture
 def server_db(request, tmp_path, transactional_db):
     if connection.vendor == "postgresql":
-        # A transactional test run before this one flushed what migrations seed (the
-        # default pipeline, loss reasons): seed it again (it is idempotent).
-        importlib.import_module("records.migrations.0002_seed_defaults").seed(apps, None)
         db = settings.DATABASES["default"]
         user = db.get("USER") or "postgres"
         password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "records",
     "chat",
     "calendar_app",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -121,20 +122,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# Keeps deployments (or test runs) sharing one Redis apart: cache keys and channels.
+REDIS_PREFIX = env_str("REDIS_PREFIX") or "ws"
 
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "ws",
+            "KEY_PREFIX": REDIS_PREFIX,
         }
     }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            # REDIS_PREFIX keeps deployments (or test runs) sharing one Redis apart.
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("REDIS_PREFIX") or "ws"},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
         }
     }
 else:

@@ -33,7 +33,7 @@ from chat.services.messages import (
     toggle_reaction,
 )
 
-# Not services: tests/chat/test_demo.py checks the demo's messages with these two.
+# Not services: tests/demo/test_seed_demo.py checks the demo's messages with these two.
 from chat.services.messages import _draft as _draft
 from chat.services.messages import _mentioned as _mentioned
 from chat.services.reading import mark_read

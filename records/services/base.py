@@ -298,7 +298,9 @@ def last_change(obj, field: str) -> FieldChange | None:
     )
 
 
-def _record_name(obj) -> str:
+def record_name(obj) -> str:
+    """A record as timelines and notifications name it: a client by its name, anything
+    else with its kind first ("deal Pilot: Acme", "ticket Export times out")."""
     match obj:
         case Client():
             return str(obj)
@@ -335,9 +337,11 @@ def _check_active_user(pk: int, field: str) -> None:
         raise ValidationError({field: "Pick an active member of staff."})
 
 
-def _change_summary(actor, obj, field: str, change: FieldChange) -> str:
+def change_summary(actor, obj, field: str, change: FieldChange) -> str:
+    """The timeline's words for an audited change of ``obj.field``: "Ana changed Status of
+    ticket Export times out from “Open” to “Solved”" (the values as ``change`` shows them)."""
     label = _label(type(obj), field)
-    where = "" if isinstance(obj, Client) else f" of {_record_name(obj)}"
+    where = "" if isinstance(obj, Client) else f" of {record_name(obj)}"
     old = f"“{change.old_display}”" if change.old_display else "empty"
     new = f"“{change.new_display}”" if change.new_display else "empty"
     return f"{actor} changed {label}{where} from {old} to {new}"

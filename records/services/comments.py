@@ -18,10 +18,10 @@ from records.services.base import (
     _audit,
     _check_body,
     _lock,
-    _record_name,
     _require,
     _target_name,
     _topics,
+    record_name,
 )
 from records.timeline import add_entry
 from workspace.text import render_markdown
@@ -76,7 +76,7 @@ def comment_link(comment: Comment) -> str:
 
 
 def _notify_mentions(actor, comment: Comment, people) -> None:
-    where = _record_name(comment.target)
+    where = record_name(comment.target)
     for person in people:
         notify(
             recipient=person,
@@ -119,7 +119,7 @@ def post_comment(*, actor: User, target, body: str, parent: Comment | None = Non
             actor=actor,
             client_id=client_id,
             kind=TimelineEntry.Kind.COMMENT,
-            summary=f"{actor} commented on {_record_name(target)}",
+            summary=f"{actor} commented on {record_name(target)}",
             obj=comment,
         )
         events.publish(

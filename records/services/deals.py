@@ -214,7 +214,7 @@ def move_deal(
                 actor=actor,
                 client_id=deal.client_id,
                 kind=TimelineEntry.Kind.DEAL,
-                summary=_move_summary(actor, deal, old_stage, stage, reason),
+                summary=deal_move_summary(actor, deal, old_stage, stage, reason),
                 obj=deal,
                 data={"change": change.pk, "status": deal.status},
             )
@@ -224,7 +224,7 @@ def move_deal(
         if stage.is_won and not old_stage.is_won:
             tell_client_room(
                 deal.client,
-                literal(f"Deal {deal} won by {actor} — {_money(deal.amount, deal.currency)}"),
+                literal(f"Deal {deal} won by {actor} — {money_text(deal.amount, deal.currency)}"),
             )
     return deal
 
@@ -250,8 +250,9 @@ def _check_seen_stage(deal: Deal, stage: Stage, seen_stage) -> None:
         raise MoveConflict(deal=deal, wanted=stage)
 
 
-def _money(amount: Decimal, currency: str) -> str:
-    """``12000, "EUR"`` → ``€12,000``; cents only when there are some."""
+def money_text(amount: Decimal, currency: str) -> str:
+    """An amount as people read it (chat lines): ``12000, "EUR"`` → ``€12,000``; cents only
+    when there are some; currencies without a sign by their code (``12,000 CHF``)."""
     number = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
     sign = CURRENCY_SIGNS.get(currency)
     return f"{sign}{number}" if sign else f"{number} {currency}"
@@ -269,7 +270,9 @@ def _resolve_loss_reason(loss_reason) -> LossReason:
         raise ValidationError({"loss_reason": "Pick one of the listed loss reasons."}) from None
 
 
-def _move_summary(actor, deal, old_stage, stage, reason) -> str:
+def deal_move_summary(actor, deal, old_stage, stage, reason) -> str:
+    """The timeline's words for a deal moved from ``old_stage`` to ``stage`` (won, lost for
+    ``reason``, or moved)."""
     if stage.is_won:
         return f"{actor} won deal {deal} ({deal.amount} {deal.currency})"
     if stage.is_lost:

@@ -20,7 +20,6 @@ from records.services.base import (
     FieldConflict,
     _assign,
     _audit,
-    _change_summary,
     _check_active_user,
     _client_id,
     _current,
@@ -32,6 +31,7 @@ from records.services.base import (
     _require,
     _sla_due,
     _topics,
+    change_summary,
     last_change,
 )
 from records.services.reminders import _schedule_reminder, aware_due, local_due, task_link
@@ -126,7 +126,7 @@ def update_field(*, actor: User, obj, field: str, value, seen_value):
             actor=actor,
             client_id=client_id,
             kind=TimelineEntry.Kind.TASK if isinstance(obj, Task) else TimelineEntry.Kind.FIELD,
-            summary=_change_summary(actor, obj, field, change),
+            summary=change_summary(actor, obj, field, change),
             obj=obj,
             data={"model": model._meta.model_name, "id": obj.pk, "change": change.pk},
         )

@@ -42,11 +42,11 @@ from records.models import (
 )
 from records.services.base import (
     _audit,
-    _change_summary,
     _display,
     _lock,
     _require,
     _topics,
+    change_summary,
 )
 from records.services.chat_lines import first_line, literal, tell_client_room
 from records.services.reminders import task_link
@@ -77,7 +77,8 @@ def _receivers(handoff: Handoff) -> list[User]:
     )
 
 
-def _receiver_name(handoff: Handoff) -> str:
+def receiver_name(handoff: Handoff) -> str:
+    """Who a handoff is for, as timelines and chat lines name them: "Ana (Sales)" or "Sales"."""
     if handoff.to_user is not None:
         return f"{handoff.to_user} ({handoff.to_department})"
     return str(handoff.to_department)
@@ -183,12 +184,12 @@ def hand_off(
         entry = _handoff_timeline(
             actor=actor,
             handoff=handoff,
-            summary=f"{actor} handed {client}{about} to {_receiver_name(handoff)}",
+            summary=f"{actor} handed {client}{about} to {receiver_name(handoff)}",
             body=handoff.note,
             body_html=handoff.note_html,
         )
         _publish(handoff, "handoff.created", actor=actor, entry=entry)
-        receiver = _receiver_name(handoff)
+        receiver = receiver_name(handoff)
         tell_client_room(
             client,
             f"{literal(f'{actor} handed this client{about} off to {receiver}')}: "
@@ -245,7 +246,7 @@ def accept_handoff(
         _check_open(handoff)
         _require(
             policies.can_answer_handoff(actor, handoff),
-            f"This handoff is for {_receiver_name(handoff)}; you cannot answer it.",
+            f"This handoff is for {receiver_name(handoff)}; you cannot answer it.",
         )
         assignee = assignee or actor
         if assignee.pk != actor.pk:
@@ -340,7 +341,7 @@ def _give_client(actor: User, client: Client, owner: User) -> int:
         actor=actor,
         client_id=client.pk,
         kind=TimelineEntry.Kind.FIELD,
-        summary=_change_summary(actor, client, "owner", change),
+        summary=change_summary(actor, client, "owner", change),
         data={"model": "client", "id": client.pk, "change": change.pk},
     )
     events.publish(
@@ -370,7 +371,7 @@ def decline_handoff(*, actor: User, handoff: Handoff, reason: str) -> Handoff:
         _check_open(handoff)
         _require(
             policies.can_answer_handoff(actor, handoff),
-            f"This handoff is for {_receiver_name(handoff)}; you cannot answer it.",
+            f"This handoff is for {receiver_name(handoff)}; you cannot answer it.",
         )
         old = handoff.status
         handoff.status = Handoff.Status.DECLINED
@@ -424,7 +425,7 @@ def withdraw_handoff(*, actor: User, handoff: Handoff) -> Handoff:
         _publish(handoff, "handoff.withdrawn", actor=actor, entry=entry)
         tell_client_room(
             handoff.client,
-            literal(f"{actor} withdrew the handoff to {_receiver_name(handoff)}."),
+            literal(f"{actor} withdrew the handoff to {receiver_name(handoff)}."),
         )
         for person in _receivers(handoff):
             notify(
@@ -465,11 +466,11 @@ def escalate_handoff(*, handoff_id: int) -> Handoff | None:
         change = _audit(
             actor=None, obj=handoff, field="status", old=Handoff.Status.PENDING, new=handoff.status
         )
-        waited = _hours(moment - handoff.created_at)
+        waited = hours_text(moment - handoff.created_at)
         entry = _handoff_timeline(
             actor=None,
             handoff=handoff,
-            summary=f"The handoff of {handoff.client} to {_receiver_name(handoff)} went "
+            summary=f"The handoff of {handoff.client} to {receiver_name(handoff)} went "
             f"unanswered for {waited} and was escalated to {handoff.to_department}'s managers",
             data={"change": change.pk},
         )
@@ -477,7 +478,7 @@ def escalate_handoff(*, handoff_id: int) -> Handoff | None:
         tell_client_room(
             handoff.client,
             literal(
-                f"The handoff to {_receiver_name(handoff)} went unanswered for {waited} "
+                f"The handoff to {receiver_name(handoff)} went unanswered for {waited} "
                 f"and was escalated to {handoff.to_department}'s managers."
             ),
         )
@@ -489,11 +490,10 @@ def escalate_handoff(*, handoff_id: int) -> Handoff | None:
                 recipient=person,
                 kind="handoff-escalated",
                 text=f"Unanswered for {waited}: the handoff of {handoff.client} to "
-                f"{_receiver_name(handoff)}. Pick someone to take it.",
+                f"{receiver_name(handoff)}. Pick someone to take it.",
                 link=handoff_link(handoff),
             )
     return handoff
-
 
 
 @task
@@ -505,6 +505,7 @@ def escalate_unanswered_handoff(handoff_id: int) -> bool:
     return escalate_handoff(handoff_id=handoff_id) is not None
 
 
-def _hours(span: timedelta) -> str:
+def hours_text(span: timedelta) -> str:
+    """A wait in whole hours, at least one: "1 hour", "25 hours"."""
     hours = max(1, round(span.total_seconds() / 3600))
     return f"{hours} hour" if hours == 1 else f"{hours} hours"

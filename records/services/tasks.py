@@ -43,13 +43,13 @@ from records.models import (
 )
 from records.services.base import (
     _audit,
-    _change_summary,
     _client_id,
     _lock,
-    _record_name,
     _require,
     _task_topics,
     _topics,
+    change_summary,
+    record_name,
 )
 from records.services.reminders import (
     _schedule_reminder,
@@ -132,7 +132,7 @@ def _insert_task(*, actor: User, checklist=(), **fields) -> Task:
     ChecklistItem.objects.bulk_create(items)
     _schedule_reminder(task)
     for_whom = "" if task.assignee_id == actor.pk else f" for {task.assignee}"
-    where = f" on {_record_name(task.target)}" if task.target is not None else ""
+    where = f" on {record_name(task.target)}" if task.target is not None else ""
     entry = _task_timeline(
         actor=actor, task=task, summary=f"{actor} created task “{task}”{for_whom}{where}"
     )
@@ -226,7 +226,7 @@ def reassign_task(*, actor: User, task: Task, assignee: User) -> Task:
         entry = _task_timeline(
             actor=actor,
             task=task,
-            summary=_change_summary(actor, task, "assignee", change),
+            summary=change_summary(actor, task, "assignee", change),
             data={"model": "task", "id": task.pk, "change": change.pk},
         )
         events.publish(
@@ -332,7 +332,7 @@ def set_task_status(*, actor: User, task: Task, status: str) -> Task:
         entry = _task_timeline(
             actor=actor,
             task=task,
-            summary=_change_summary(actor, task, "status", change),
+            summary=change_summary(actor, task, "status", change),
             data={"model": "task", "id": task.pk, "change": change.pk},
         )
         following = None

@@ -20,11 +20,11 @@ from records.models import (
 )
 from records.services.base import (
     _audit,
-    _change_summary,
     _lock,
     _require,
     _sla_due,
     _topics,
+    change_summary,
 )
 from records.services.chat_lines import literal, tell_client_room
 from records.timeline import add_entry
@@ -111,7 +111,7 @@ def set_ticket_status(*, actor: User, ticket: Ticket, status: str) -> Ticket:
             actor=actor,
             client_id=ticket.client_id,
             kind=TimelineEntry.Kind.TICKET,
-            summary=_change_summary(actor, ticket, "status", change),
+            summary=change_summary(actor, ticket, "status", change),
             obj=ticket,
             data={"change": change.pk},
         )

@@ -17,7 +17,7 @@ from tests.factories import DepartmentFactory, UserFactory
 from tests.live.conftest import fresh_hub, live_settings  # noqa: F401 (fixtures)
 from tests.live_helpers import Socket
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.backend]
 
 
 @pytest.fixture

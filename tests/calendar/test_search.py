@@ -17,7 +17,7 @@ from calendar_app import search, services
 from calendar_app.models import Event
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
 URL = reverse("search")
 MENU = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "topbar-search-results"}

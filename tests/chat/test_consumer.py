@@ -22,7 +22,7 @@ from tests.live.conftest import fresh_hub, live_settings  # noqa: F401 (fixtures
 from tests.live_helpers import Socket
 from workspace.live.models import Event
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.backend]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tests.chat.factories import client_room, direct, group_room, post
 from tests.factories import UserFactory
 from tests.records.xss import PAYLOADS, live_markup
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
 
 URL = reverse("chat:search")

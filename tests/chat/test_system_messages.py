@@ -10,7 +10,7 @@ from django.utils import timezone
 from chat.models import Message, Room
 from records import services
 from records.models import Handoff, Priority
-from records.services.deals import _money
+from records.services.deals import money_text
 from tests.factories import UserFactory
 from tests.live_helpers import capture_events
 from tests.records import conftest as records
@@ -166,7 +166,7 @@ def test_names_are_shown_as_typed(member, acme):
     ],
 )
 def test_amounts(amount, currency, shown):
-    assert _money(amount, currency) == shown
+    assert money_text(amount, currency) == shown
 
 
 # --- Tickets --------------------------------------------------------------------------

@@ -4,7 +4,7 @@ each sees the other's avatar, and editing the same field gives the second a conf
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.backend]
 
 CREATE_CLIENT = """
 owner = User.objects.get(pk=int(sys.argv[1]))

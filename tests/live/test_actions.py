@@ -8,7 +8,7 @@ from workspace import live
 from workspace.live.actions import ActionSocket
 from workspace.live.models import Event
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.backend]
 
 
 async def echo(socket, frame):

@@ -15,7 +15,7 @@ from workspace.live.hub import get_hub
 from workspace.live.models import Event, Watermark
 from workspace.live.tasks import prune, prune_events
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.backend]
 
 
 async def test_publish_is_delivered_only_after_commit(ana):

@@ -13,6 +13,8 @@ from accounts.models import Notification, Role
 from tests.factories import UserFactory, invite
 from tests.live_helpers import Socket, capture_events
 
+pytestmark = pytest.mark.backend
+
 
 def notify(recipient, text="Ben mentioned you on Acme Ltd", **kwargs):
     kwargs.setdefault("kind", "mention")

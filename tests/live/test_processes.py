@@ -14,6 +14,8 @@ from websockets.asyncio.client import connect
 
 from tests.servers import free_port
 
+pytestmark = pytest.mark.backend
+
 needs_redis = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"), reason="several processes share events through REDIS_URL"
 )

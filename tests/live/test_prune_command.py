@@ -6,7 +6,7 @@ from django_tasks_db.models import DBTaskResult
 
 from workspace.live.tasks import prune_events
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from tests.live_helpers import Socket, publish_committed, session_cookie
 from workspace.asgi import application
 from workspace.live import conf
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.backend]
 
 
 async def test_unauthenticated_socket_is_closed():

@@ -1,14 +1,12 @@
 """Records fixtures: data made through the services, as DESIGN §3 asks.
 
 The default pipeline (Qualification … Won, Lost), loss reasons and SLA hours
-are seeded by records' data migration (the ``defaults`` fixture re-runs it).
+are seeded by records' data migration (and put back after flushes, tests/conftest.py).
 """
 
-import importlib
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 
 from records import services
 from records.models import LossReason, Pipeline
@@ -16,8 +14,8 @@ from records.models import LossReason, Pipeline
 
 @pytest.fixture
 def defaults(db):
-    """The migration's seed rows, put back if a transactional test flushed them."""
-    importlib.import_module("records.migrations.0002_seed_defaults").seed(apps, None)
+    """The migration's seed rows: the default pipeline, loss reasons, SLA hours (put back
+    after every flush, tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from records.selectors.duplicates import (
     normalize_name,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

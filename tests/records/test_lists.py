@@ -17,6 +17,8 @@ from tests.factories import UserFactory
 from tests.live_helpers import capture_events
 from workspace import live
 
+pytestmark = pytest.mark.backend
+
 LIST_URLS = {
     "clients": "records:client_list",
     "contacts": "records:contact_list",

@@ -1,11 +1,12 @@
-"""Demo tasks and handoffs for the book (``records.demo.seed_book``), written in bulk.
+"""Demo tasks and handoffs for the book (``demo.book.seed_book``), written in bulk.
 
 Managers give tasks to their people (overdue, due today, upcoming, in
 progress, done, weekly recurring; some with checklists), each linked to a
 client, deal or ticket; Sales and Support hand clients to each other, with a
 handoff in every state (pending, escalated, accepted with its task, declined
 with a reason, withdrawn). Rows follow the services' shapes and write the
-timeline entries the services would (bulk, for the reasons in records/demo.py).
+timeline entries the services would, in their words (bulk, for the reasons in
+demo/book.py).
 """
 
 from datetime import timedelta
@@ -13,6 +14,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import Role, User
+from demo.history import markdown
 from records.models import (
     HANDOFF_ESCALATE_AFTER,
     HANDOFF_TASK_DUE,
@@ -21,7 +23,7 @@ from records.models import (
     Task,
     TimelineEntry,
 )
-from workspace.text import render_markdown as _markdown
+from records.services.handoffs import hours_text, receiver_name
 
 Kind = TimelineEntry.Kind
 HOUR = timedelta(hours=1)
@@ -207,7 +209,7 @@ def _handoff(gen, number: int, state: str, client, ticket_of: dict, teams) -> Ha
         to_department=gen.staff.departments[target],
         to_user=receivers[number % len(receivers)] if number % 4 == 1 else None,
         note=note,
-        note_html=_markdown(note),
+        note_html=markdown(note),
         status=state,
         decline_reason=DECLINE_REASONS[number % 2] if state == Handoff.Status.DECLINED else "",
         answered_by=(receivers[number % len(receivers)] if number % 3 else manager)
@@ -245,11 +247,7 @@ def _handoff_task(handoff: Handoff) -> Task:
 def _handoff_entries(gen, handoff: Handoff) -> None:
     """The timeline entries the services write: handed, escalated, answered or withdrawn."""
     client = handoff.client
-    receiver = (
-        f"{handoff.to_user} ({handoff.to_department})"
-        if handoff.to_user
-        else str(handoff.to_department)
-    )
+    receiver = receiver_name(handoff)
     about = f" (ticket {handoff.ticket})" if handoff.ticket else ""
     entry = gen.history.entry
     links = {"handoff": handoff, "ticket": handoff.ticket}
@@ -269,8 +267,9 @@ def _handoff_entries(gen, handoff: Handoff) -> None:
             Kind.HANDOFF,
             handoff.escalated_at,
             None,
-            f"The handoff of {client} to {receiver} went unanswered for 24 hours and was "
-            f"escalated to {handoff.to_department}'s managers",
+            f"The handoff of {client} to {receiver} went unanswered for "
+            f"{hours_text(handoff.escalated_at - handoff.created_at)} and was escalated to "
+            f"{handoff.to_department}'s managers",
             **links,
         )
     match handoff.status:
@@ -295,7 +294,7 @@ def _handoff_entries(gen, handoff: Handoff) -> None:
                 handoff.answered_by,
                 summary,
                 body=handoff.decline_reason,
-                body_html=_markdown(handoff.decline_reason),
+                body_html=markdown(handoff.decline_reason),
                 **links,
             )
         case Handoff.Status.WITHDRAWN:

@@ -11,12 +11,11 @@ appointment, and three invitations the login has not answered yet (each with
 its unread bell notification). Other people's answers vary: going, maybe,
 not going, not yet.
 
-Meeting times are chosen like a person would: on working days, inside the
-organizer's working hours, at the first free time that suits most of the
-invited (their working hours and time zones from their profiles), so the
-demo has no accidental double bookings.
+Meeting times are chosen like a person would (demo/meeting_planner.py): on
+working days, inside the organizer's working hours, at the first free time
+that suits most of the invited, so the demo has no accidental double bookings.
 
-Written with ``bulk_create`` for the reasons given in records/demo.py
+Written with ``bulk_create`` for the reasons given in demo/book.py
 (generated history must not notify anyone, publish live events or send
 invitation emails), in the services' shapes: rules in their normalized form
 and ``last_end`` as ``services._finish`` computes them, an accepted organizer
@@ -26,10 +25,9 @@ copies of its attendees, and the timeline entries and notifications
 ``calendar_app.reminders`` (background jobs), the one side effect kept.
 """
 
-import itertools
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -38,53 +36,24 @@ from django.utils import timezone
 from accounts.models import Notification, User
 from calendar_app import reminders
 from calendar_app.models import Attendee, Event
-from calendar_app.recurrence import (
-    all_day_bounds,
-    build_rule,
-    format_utc,
-    last_end,
-    normalize_rule,
-    series_starts,
-    zone,
-)
+from calendar_app.recurrence import last_end
 from calendar_app.services import event_link
 from calendar_app.services.base import invitation_text, scheduled_summary, timeline_data
 from calendar_app.services.people import attendee_copies
-from chat.demo import Cast
+from demo.meeting_planner import Plan, Planner
+from demo.people import Cast
 from records.models import Client, Contact, Deal, TimelineEntry
 
 MARKER = "demo-sales-sync"  # the uid (before the @) of the series that says "seeded"
-WINDOW = timedelta(days=21)  # how far from today the planner keeps track of who is busy
-STEP = timedelta(minutes=30)
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 CLIENT_MEETINGS = 5
 VIDEO = "https://meet.northwind.example/"
 Response = Attendee.Response
-# Answers of invited colleagues to events still to come, cycled through.
-FUTURE_ANSWERS = (
-    Response.ACCEPTED,
-    Response.ACCEPTED,
-    Response.TENTATIVE,
-    Response.NEEDS_ACTION,
-    Response.ACCEPTED,
-    Response.DECLINED,
-)
 
 
 def marker_uid() -> str:
     return f"{MARKER}@{settings.CALENDAR_UID_DOMAIN}"
-
-
-@dataclass
-class Plan:
-    """An event to write, who is invited, and (for a series) its changed occurrences."""
-
-    event: Event
-    people: list[User]  # invited colleagues, the organizer left out
-    guests: list[Contact] = field(default_factory=list)
-    pending: bool = False  # the login has not answered (and has a notification about it)
-    overrides: list["Plan"] = field(default_factory=list)
 
 
 @dataclass
@@ -130,185 +99,6 @@ def _owners_in_turn(clients: list[Client], login: User) -> list[Client]:
         turns[client.pk] = seen[client.owner_id]
         seen[client.owner_id] += 1
     return sorted(clients, key=lambda c: (turns[c.pk], c.owner_id != login.pk, c.pk))
-
-
-# --- Planning ------------------------------------------------------------------------
-
-
-class Planner:
-    """Places meetings at free times in working hours and keeps the plans, in order."""
-
-    def __init__(self, cast: Cast, now: datetime):
-        self.cast, self.now = cast, now
-        self.today = now.astimezone(zone(cast.login.timezone)).date()
-        self.busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-        self.plans: list[Plan] = []
-        self.answers = itertools.cycle(FUTURE_ANSWERS)
-
-    def workday(self, offset: int) -> date:
-        """The ``offset``-th working day from today (0: today, or the next one at a weekend)."""
-        day, step = self.today, 1 if offset >= 0 else -1
-        while day.weekday() >= 5:
-            day += DAY
-        for _ in range(abs(offset)):
-            day += step * DAY
-            while day.weekday() >= 5:
-                day += step * DAY
-        return day
-
-    def monday(self, weeks: int) -> date:
-        """The Monday ``weeks`` weeks from this week's."""
-        return self.today - timedelta(days=self.today.weekday()) + weeks * 7 * DAY
-
-    def slot(self, day: date, organizer: User, people, length: timedelta, from_hour: int):
-        """The start (UTC) of a free time on ``day`` in the organizer's working hours.
-
-        Of the organizer's free times, the one inside the working hours of the
-        most of ``people`` (free then too); among equals, the first from
-        ``from_hour`` on (local), then the earlier ones.
-        """
-        tz = zone(organizer.timezone)
-        opens = datetime.combine(day, organizer.work_start, tz)
-        closes = datetime.combine(day, organizer.work_end, tz) - length
-        prefer = datetime.combine(day, time(from_hour), tz)
-        starts = []
-        moment = opens
-        while moment <= closes:
-            starts.append(moment)
-            moment += STEP
-        starts.sort(key=lambda start: (start < prefer, start))
-        best, best_score = None, -1
-        for start in (start.astimezone(UTC) for start in starts):
-            if not self.free(organizer, start, start + length):
-                continue
-            score = sum(
-                self.free(person, start, start + length) and working(person, start, length)
-                for person in people
-            )
-            if score > best_score:
-                best, best_score = start, score
-        return best or datetime.combine(day, time(from_hour), tz).astimezone(UTC)
-
-    def free(self, person: User, start: datetime, end: datetime) -> bool:
-        return all(end <= begin or start >= finish for begin, finish in self.busy[person.pk])
-
-    def book(self, event: Event, people) -> None:
-        """Mark the event's occurrences near today busy for its people (all-day ones aside)."""
-        if event.all_day:
-            return
-        if event.rrule:
-            low = self.now - WINDOW
-            spans = [(s, s + event.duration) for s in series_starts(event, low, self.now + WINDOW)]
-        else:
-            spans = [(event.start, event.end)]
-        for person in [event.organizer, *people]:
-            self.busy[person.pk].extend(spans)
-
-    def meeting(
-        self,
-        organizer: User,
-        title: str,
-        day: date,
-        minutes: int,
-        people=(),
-        *,
-        from_hour: int = 10,
-        guests=(),
-        pending: bool = False,
-        rrule: str = "",
-        **fields,
-    ) -> Plan:
-        """Plan a meeting on ``day`` (the first occurrence of a series) at a good time."""
-        people = [person for person in dict.fromkeys(people) if person != organizer]
-        length = timedelta(minutes=minutes)
-        start = self.slot(day, organizer, people, length, from_hour)
-        event = Event(
-            organizer=organizer,
-            title=title,
-            start=start,
-            end=start + length,
-            timezone=organizer.timezone,
-            **fields,
-        )
-        if rrule:
-            event.rrule = normalize_rule(rrule, start, organizer.timezone)
-        self.book(event, people)
-        return self.keep(Plan(event, people, list(guests), pending))
-
-    def all_day(self, organizer: User, title: str, first: date, last: date, people, **fields):
-        start, end = all_day_bounds(first, last, organizer.timezone)
-        event = Event(
-            organizer=organizer,
-            title=title,
-            start=start,
-            end=end,
-            all_day=True,
-            timezone=organizer.timezone,
-            **fields,
-        )
-        people = [person for person in dict.fromkeys(people) if person != organizer]
-        return self.keep(Plan(event, people))
-
-    def keep(self, plan: Plan) -> Plan:
-        event = plan.event
-        if plan.pending:  # invited a few hours ago
-            event.created_at = self.now - (2 + len(self.plans) % 5) * HOUR
-        else:
-            event.created_at = min(event.start - 6 * DAY, self.now - 3 * HOUR)
-        event.updated_at = event.created_at
-        self.plans.append(plan)
-        return plan
-
-    def skip(self, plan: Plan, number: int) -> None:
-        """Delete the series' occurrence ``number`` (0: the first) — an EXDATE."""
-        series = plan.event
-        series.exdates = sorted({*series.exdates, format_utc(nth(series, number))})
-        series.sequence += 1
-
-    def move(self, plan: Plan, number: int, day: date, minutes: int, **changes) -> Plan:
-        """Move the series' occurrence ``number`` to ``day`` (an override row)."""
-        series = plan.event
-        original = nth(series, number)
-        length = timedelta(minutes=minutes)
-        start = self.slot(day, series.organizer, plan.people, length, from_hour=14)
-        row = Event(
-            uid=series.uid,
-            series=series,
-            recurrence_id=original,
-            organizer=series.organizer,
-            title=series.title,
-            description=series.description,
-            location=series.location,
-            video_url=series.video_url,
-            start=start,
-            end=start + length,
-            timezone=series.timezone,
-            visibility=series.visibility,
-            reminder_minutes=series.reminder_minutes,
-            created_at=series.created_at,
-            updated_at=min(self.now - HOUR, start - DAY),
-            sequence=1,
-        )
-        for name, value in changes.items():
-            setattr(row, name, value)
-        self.book(row, plan.people)
-        series.sequence += 1
-        override = Plan(row, plan.people, plan.guests)
-        plan.overrides.append(override)
-        return override
-
-
-def nth(series: Event, number: int) -> datetime:
-    """The original start (UTC) of a series' occurrence ``number`` (0: the first)."""
-    return build_rule(series.rrule, series.start, series.timezone)[number].astimezone(UTC)
-
-
-def working(person: User, start: datetime, length: timedelta) -> bool:
-    """Whether [start, start + length) is inside ``person``'s working hours, in their zone."""
-    local = start.astimezone(zone(person.timezone))
-    opens = datetime.combine(local.date(), person.work_start, local.tzinfo)
-    closes = datetime.combine(local.date(), person.work_end, local.tzinfo)
-    return opens <= local and local + length <= closes
 
 
 # --- What happens in the demo company ------------------------------------------------

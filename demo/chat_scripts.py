@@ -1,0 +1,212 @@
+"""What is said in the demo chat: scripted exchanges per kind of room.
+
+An exchange is a few lines "<speaker>: <text>". Speakers a, b, c are people of
+the room; an indented line is a thread reply to the exchange's last top-level
+line. In the text: {a} is a first name, {@a} a mention, {@login} the demo
+login, {@dept} the room's department, {#client} a client chip ({client} the
+plain name), {deal}, {amount}, {ticket}, {day}. A line never starts with
+{#client}: Markdown would make "#[...]" at the start of a line a heading.
+demo/chat_talk.py plays them.
+"""
+
+import re
+
+SALES = (
+    ("a: Pipeline review at 11 today, bring your top three deals.",
+     "b: Can we make it 11:30? I'm on a call with {client} until then.",
+     "a: 11:30 it is."),
+    ("a: {@b} can you approve a 12% discount for {#client}? They're comparing us with the "
+     "incumbent.",
+     "  b: What's the deal size?",
+     "  a: {amount} over two years.",
+     "  b: Approved, if they sign the two-year term.",
+     "a: Thanks! Revised quote goes out today."),
+    ("a: Reminder: monthly forecasts are due {day}.",
+     "b: Mine is in.",
+     "c: Updating mine tonight, two deals moved to negotiation."),
+    ("a: Order form for {#client} just came back signed 🎉",
+     "b: Great work {a}!",
+     "c: Coffee is on {a} tomorrow ☕"),
+    ("a: Heads-up {@dept}: the new price list is live from Monday. Quotes already sent stay "
+     "valid for 30 days.",
+     "b: Does that include the API add-on?",
+     "a: Yes, the add-on goes up 5%."),
+    ("a: {@c} you met the {client} team at the trade show. Any notes before my call?",
+     "c: Their CFO cares about payment terms more than price. Lead with the annual plan.",
+     "a: Perfect, thanks."),
+    ("a: Anyone free to cover a demo {day} at 3pm? I'm double-booked.",
+     "b: I can take it, send me your notes.",
+     "a: Forwarded. It's {client}, they mostly want to see reporting."),
+    ("a: Proposal for {#client} ({deal}), comments before I send?",
+     "  b: Looks good. I'd move the pricing table above the timeline.",
+     "  c: Offer SSO as an option, their IT asked about it.",
+     "  a: Done both, sending now."),
+    ("a: Lost {client} to the incumbent today, price was the main reason.",
+     "b: Sorry to hear. Put them on the win-back list for next quarter?",
+     "a: Added a task for February."),
+    ("a: Who has a good case study for a logistics company?",
+     "b: The rollout we did last spring, I'll share the PDF.",
+     "a: 🙏"),
+)  # fmt: skip
+SUPPORT = (
+    ("a: Queue check: \"{ticket}\" for {#client} is close to breaching its SLA. Who can take it?",
+     "b: On it.",
+     "a: Thanks {b}."),
+    ("a: Status page says exports are degraded since 09:40.",
+     "b: Three tickets so far about CSV exports timing out.",
+     "c: Engineering is rolling out a fix within the hour.",
+     "a: I'll update the affected clients."),
+    ("a: New macro for the two-factor issue, feedback welcome.",
+     "  b: Add the step about checking the phone's clock, that fixes half of them.",
+     "  c: And link the help article.",
+     "a: Macro updated 👍"),
+    ("a: {@b} could you pair with me on the SSO setup for {client}? Their IdP is Azure AD.",
+     "b: Sure, after lunch."),
+    ("a: Satisfaction for last week: 4.6 out of 5 🎉",
+     "b: Nice! The webhook fix helped.",
+     "c: 🙌"),
+    ("a: {client} called again about \"{ticket}\", third time this month.",
+     "b: Let's escalate and loop in their account owner.",
+     "a: Handing it to Sales for the contract side."),
+    ("a: Weekend rota: who's on call?",
+     "b: Me on Saturday.",
+     "c: I'll take Sunday."),
+    ("a: FYI {@dept}: attachments can be up to 25 MB now, the help center is updated.",
+     "b: Thanks, that answers two open tickets."),
+    ("a: Training for the new ticket views is on {day} at 10.",
+     "b: Will it be recorded?",
+     "a: Yes, link in the calendar invite."),
+    ("a: {@b} thanks for jumping on the {client} outage last night 🙏",
+     "b: All good, root cause was their proxy. Notes are on the ticket.",
+     "c: Great save."),
+)  # fmt: skip
+MARKETING = (
+    ("a: Webinar registrations at 214, the goal is 300.",
+     "b: The reminder email goes out {day} morning.",
+     "c: I'll post it on LinkedIn too."),
+    ("a: Draft post: *Five ways to shorten your sales cycle*. Reviews welcome.",
+     "  b: Great intro. The third tip needs an example.",
+     "  c: We could quote {client}, they agreed to be a reference.",
+     "a: Added the quote, publishing {day}."),
+    ("a: Trade show booth confirmed: stand B12.",
+     "b: Banners are ordered and arrive next week.",
+     "c: 🎉"),
+    ("a: {@b} do we have the new logo files as SVG?",
+     "b: In the brand folder, under logos/2026."),
+    ("a: Newsletter open rate: 38%, best this year.",
+     "b: The subject-line test paid off."),
+    ("a: We need a customer quote for the landing page. {@c} any idea?",
+     "c: {client} loved the onboarding, I'll ask them."),
+)  # fmt: skip
+MANAGEMENT = (
+    ("a: Board pack draft is in the shared folder; numbers final by {day}.",
+     "b: Sales numbers are in and the forecast is updated.",
+     "c: Finance numbers tomorrow morning."),
+    ("a: We're approved for one more support engineer.",
+     "b: Great, I'll draft the job post.",
+     "a: 👍"),
+    ("a: Budget: marketing asks for 10% more for events next quarter.",
+     "  b: What pipeline do we expect from it?",
+     "  a: About 1.2M EUR, going by this year.",
+     "  c: Fine by me if we cap travel."),
+    ("a: The all-hands moves to Thursday 4pm CET.",
+     "b: Noted."),
+    ("a: Three invoices are overdue; {client} is the biggest.",
+     "b: I'll ask the account owner to call them."),
+)  # fmt: skip
+# In the order things happen; the call notes (first) are logged to the client's timeline.
+CLIENT_NOTES = (
+    "a: Notes from today's call with {client}:\n\n- happy with support\n- want SSO next "
+    "quarter\n- budget approved for 10 more seats",
+    "  b: Great notes. I'll prepare the quote for the seats.",
+    "  c: SSO is on the roadmap for March, I can share the date with them.",
+)
+CLIENT = (
+    ("a: Kick-off with {client} went well; they want weekly check-ins for the first month.",
+     "b: I'll set up the recurring call."),
+    ("a: Their new office in Lyon goes live next month, they need 12 more seats.",
+     "b: I'll add it to {deal}.",
+     "a: 👍"),
+    CLIENT_NOTES,
+    ("a: They report the dashboard is slow on Monday mornings.",
+     "b: Known issue with big date ranges, a fix ships this week.",
+     "a: I'll let them know."),
+    ("a: \"{ticket}\" is fixed on our side, waiting for them to confirm.",
+     "b: They confirmed this morning ✅"),
+    ("a: {@b} they asked about {deal}. Can you join the call {day}?",
+     "b: Yes, send me the invite."),
+    ("a: Renewal is in 60 days. Any risks?",
+     "b: Usage dropped at one of their sites, worth a check-in.",
+     "a: I'll book a review meeting."),
+    ("a: Their IT contact changed, the new one is in the contacts.",
+     "b: Thanks, updated the ticket's CC list."),
+    ("a: Their finance team says they were charged twice?",
+     "b: One of them was a pro-forma. I sent them an explanation."),
+    ("a: They'd like to do a case study with us. {@c} interested?",
+     "c: Absolutely, let's talk next week."),
+    ("a: Quarterly review booked for {day}, agenda in the invite.",
+     "b: I'll bring the usage report.",
+     "c: And the open tickets, there are two."),
+    ("a: Their champion is leaving the company at the end of the month 😬",
+     "b: Let's get an intro to her successor before she goes.",
+     "a: Asked her today, she'll set up a call."),
+)  # fmt: skip
+LAUNCH = (
+    ("a: Welcome to the launch room! Plan and dates are in the description.",
+     "b: 🚀"),
+    ("a: Launch date proposal: the 12th. Objections?",
+     "  b: The docs need one more week.",
+     "  c: Sales training could happen the week before.",
+     "  a: Let's go with the 19th then.",
+     "a: Launch date moved to the 19th ✅"),
+    ("a: Landing page copy is ready for review.",
+     "b: Reading now.",
+     "b: Fixed two typos in the doc, otherwise 👍"),
+    ("a: {@b} can you write the launch email for existing customers?",
+     "b: Draft by {day}."),
+    ("a: Beta feedback from {#client}: they love the new reports.",
+     "b: Can we quote them?",
+     "a: Asking their CEO."),
+    ("a: The press release went to the agency.",
+     "b: 🎉"),
+    ("a: Sales deck updated with the new pricing slides.",
+     "b: Thanks! Using it {day}."),
+    ("a: The training session recording is in the shared drive.",
+     "b: 👍"),
+)  # fmt: skip
+# The newest exchange of the launch room: the demo login's one unread mention.
+LAUNCH_ASK = (
+    "a: {@login} can you sign off the launch budget by Friday? The numbers are in the sheet.",
+    "b: Ping me if anything in the events line is unclear.",
+)
+LEADERSHIP = (
+    ("a: Draft org chart for next year is in the folder, confidential for now.",
+     "b: Looks right. Let's discuss on Monday."),
+    ("a: Price increase: 5% on list prices from January. Thoughts?",
+     "b: Fine for new business; existing clients at renewal.",
+     "c: Agreed, with 60 days' notice."),
+    ("a: The support headcount request is approved.",
+     "b: Thank you!"),
+    ("a: Churn this quarter is 2.1%, down from 3.4%.",
+     "b: The onboarding changes are working."),
+)  # fmt: skip
+DIRECT = (
+    ("a: Got a minute after lunch?", "b: Sure, 2pm?", "a: 👍"),
+    ("a: Thanks for covering the call yesterday!",
+     "b: No problem, my notes are in the client's timeline."),
+    ("a: Could you look at my quote for {#client} before I send it?",
+     "b: Looks good. Maybe round the discount to 10%.",
+     "a: Done, thanks."),
+    ("a: Are you coming to the offsite?", "b: Yes, train's booked."),
+    ("a: Do you have the slides from the quarterly review?", "b: Sending them now."),
+    ("a: Is {client} still stuck on the contract?",
+     "b: Legal sent comments yesterday, should be signed by {day}.",
+     "a: Great, keep me posted."),
+)  # fmt: skip
+DEPARTMENT_SCRIPTS = {
+    "sales": SALES,
+    "support": SUPPORT,
+    "marketing": MARKETING,
+    "management": MANAGEMENT,
+}
+PLACEHOLDER_RE = re.compile(r"\{([@#]?)(\w+)\}")

@@ -20,6 +20,15 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 
+// The CSRF token for a script's own fetch (the one htmx sends: <body hx-headers>).
+window.csrfToken = function () {
+  try {
+    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+  } catch {
+    return "";
+  }
+};
+
 // An error message as a Bootstrap toast in the page's toast box ([data-toasts]); an alert
 // on a page without one. Used by the board, the deal page and the calendar.
 window.showToast = function (message) {

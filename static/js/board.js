@@ -25,14 +25,6 @@
 
   // --- Talking to the server ------------------------------------------------------
 
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-    } catch {
-      return "";
-    }
-  }
-
   // seen: the stage the mover saw the card in (the server refuses the move if
   // the deal has left it meanwhile).
   async function commit(card, origin, list, seen = card.dataset.stage) {
@@ -43,7 +35,7 @@
     try {
       response = await fetch(card.dataset.moveUrl, {
         method: "POST",
-        headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true", "HX-Target": "board" },
+        headers: { "X-CSRFToken": window.csrfToken(), "HX-Request": "true", "HX-Target": "board" },
         body: form,
         credentials: "same-origin",
       });

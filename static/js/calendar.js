@@ -56,14 +56,6 @@
 
   // --- Talking to the server -----------------------------------------------------------------
 
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-    } catch {
-      return "";
-    }
-  }
-
   function loadEvents(info, success, failure) {
     const params = new URLSearchParams({ start: wall(info.start), end: wall(info.end), timeZone: zone });
     if (people) params.set("people", people);
@@ -84,7 +76,7 @@
     try {
       const response = await fetch(url, {
         method: "POST",
-        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+        headers: { "X-CSRFToken": window.csrfToken(), Accept: "application/json" },
         body: new URLSearchParams(fields),
         credentials: "same-origin",
       });

@@ -20,15 +20,6 @@
   const NEAR_BOTTOM = 120; // px: a list scrolled this close to its end follows new messages
 
   const live = () => window.live || { send: () => false, connected: () => false, apply() {} };
-  const csrf = () => (document.querySelector("[name=csrfmiddlewaretoken]") || {}).value || headerToken();
-
-  function headerToken() {
-    try {
-      return JSON.parse(body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-    } catch {
-      return "";
-    }
-  }
 
   const byRoom = (attr, room) => document.querySelectorAll(`[${attr}="${CSS.escape(String(room))}"]`);
   const roomPanes = (room) => [...byRoom("data-chat-room", room)].filter((el) => el.dataset.readUrl);
@@ -184,7 +175,7 @@
       response = await fetch(entry.form.action, {
         method: "POST",
         body: data,
-        headers: { "X-CSRFToken": csrf(), "HX-Request": "true" },
+        headers: { "X-CSRFToken": window.csrfToken(), "HX-Request": "true" },
         credentials: "same-origin",
       });
     } catch {
@@ -419,7 +410,7 @@
     fetch(pane.dataset.readUrl, {
       method: "POST",
       body: data,
-      headers: { "X-CSRFToken": csrf(), "HX-Request": "true" },
+      headers: { "X-CSRFToken": window.csrfToken(), "HX-Request": "true" },
       credentials: "same-origin",
     }).catch(() => {});
   }

@@ -46,7 +46,8 @@ def other_sales(sales):
 # --- My tasks ---------------------------------------------------------------------
 
 
-def test_my_tasks_sorts_my_open_tasks_into_sections(client, member):
+def test_my_tasks_sorts_my_open_tasks_into_sections(client, member, noon_for):
+    noon_for(member)  # two hours ago and in three minutes are both today for them
     late = make_task(member, title="Late one", hours=-2)
     soon = make_task(member, title="Due soon", hours=0.05)
     later = make_task(member, title="Next week", hours=24 * 7)

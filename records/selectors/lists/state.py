@@ -1,0 +1,205 @@
+"""A list page: its spec (columns, filters, sorts), its state from a query string, its rows."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    F,
+    Q,
+    QuerySet,
+)
+from django.http import QueryDict
+from django.utils.http import urlencode
+
+from accounts.models import User
+from records.selectors import search
+from records.selectors.lists.filters import Filter, Invalid
+
+PER_PAGE = 25
+SEARCH_KEY = "q"
+SORT_KEY = "sort"
+PAGE_KEY = "page"
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    sort: str | None = None  # a key of ListSpec.sorts
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    name: str  # "clients": the SavedView list, the topic list.<name>, the URL name
+    title: str
+    noun: str  # "client": row ids client-row-<pk>, the "New client" button
+    icon: str
+    queryset: Callable[[], QuerySet]
+    filters: tuple[Filter, ...]
+    columns: tuple[Column, ...]
+    sorts: dict[str, tuple]  # key -> order_by expressions, ascending
+    default_sort: str
+    search_fields: tuple[str, ...]  # searched with icontains, unless searchable is set
+    search_hint: str
+    suggestions: tuple[tuple[str, str], ...]  # (name, query string) shown to everyone
+    new_url: str | None = None
+    searchable: search.Searchable | None = None  # searched as the global search does (index, cap)
+
+    @property
+    def url_name(self) -> str:
+        return f"records:{self.noun}_list"
+
+    @property
+    def row_template(self) -> str:
+        return f"records/list_rows.html#{self.noun}-row"
+
+    @property
+    def topic(self) -> str:
+        return f"list.{self.name}"
+
+    @property
+    def keys(self) -> set[str]:
+        """The query-string keys a saved view may keep."""
+        return {SEARCH_KEY, SORT_KEY, *(each.key for each in self.filters)}
+
+
+@dataclass
+class BoundFilter:
+    filter: Filter
+    raw: str
+    options: list[tuple[str, str]] = field(default_factory=list)
+    chip: dict | None = None  # a chip filter's {"label", "remove": query string without it}
+
+
+@dataclass(frozen=True)
+class Header:
+    column: Column
+    link: str  # query string; "" when the column does not sort
+    direction: str  # "ascending", "descending" or ""
+
+
+@dataclass
+class ListState:
+    """A list as a query string asked for it, once cleaned."""
+
+    spec: ListSpec
+    values: dict[str, str]  # the valid filter values, as given
+    parsed: dict[str, object]
+    search: str
+    sort: str
+    notes: list[str]
+
+    def query_string(self, **changes) -> str:
+        """This state's query string with ``changes`` (None drops a key), default sort left out."""
+        params = {**self.values, SEARCH_KEY: self.search, SORT_KEY: self.sort}
+        if self.sort == self.spec.default_sort:
+            params.pop(SORT_KEY)
+        params.update(changes)
+        return urlencode({key: value for key, value in params.items() if value not in (None, "")})
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.values or self.search)
+
+    @property
+    def headers(self) -> list[Header]:
+        """The columns with the query string each header links to and its sort direction."""
+        key, descending = self.sort.removeprefix("-"), self.sort.startswith("-")
+        return [
+            Header(
+                column,
+                self.query_string(
+                    sort=f"-{column.sort}" if self.sort == column.sort else column.sort
+                )
+                if column.sort
+                else "",
+                ("descending" if descending else "ascending") if column.sort == key else "",
+            )
+            for column in self.spec.columns
+        ]
+
+    def page_query(self, number: int) -> str:
+        return self.query_string(page=number if number > 1 else None)
+
+
+def read(spec: ListSpec, params: QueryDict, viewer: User) -> ListState:
+    values, parsed, notes = {}, {}, []
+    for each in spec.filters:
+        raw = params.get(each.key, "").strip()
+        if not raw:
+            continue
+        try:
+            parsed[each.key] = each.parse(raw, viewer)
+        except Invalid as error:
+            notes.append(str(error))
+            continue
+        values[each.key] = raw
+    sort = params.get(SORT_KEY, "").strip() or spec.default_sort
+    if sort.removeprefix("-") not in spec.sorts:
+        notes.append(f"Sort: “{sort}” is not a column; sorted by the default.")
+        sort = spec.default_sort
+    search = " ".join(params.get(SEARCH_KEY, "").split())[:100]
+    return ListState(spec, values, parsed, search, sort, notes)
+
+
+def bound_filters(state: ListState) -> list[BoundFilter]:
+    """The filters with their current values and options, for the filter form."""
+    bound = []
+    for each in state.spec.filters:
+        raw = state.values.get(each.key, "")
+        chip = None
+        if raw and each.widget == "chip":
+            name = each.describe(state.parsed[each.key])
+            chip = {"label": name, "remove": state.query_string(**{each.key: None})}
+        bound.append(BoundFilter(each, raw, each.options(), chip))
+    return bound
+
+
+def rows(state: ListState, viewer: User) -> QuerySet:
+    spec = state.spec
+    queryset = spec.queryset()
+    for each in spec.filters:
+        if each.key in state.parsed:
+            queryset = queryset.filter(each.where(state.parsed[each.key], viewer))
+        else:
+            queryset = queryset.filter(each.default(viewer))
+    if state.search and spec.searchable:
+        queryset = search.narrow(spec.searchable, queryset, state.search)
+    elif state.search:
+        query = Q()
+        for name in spec.search_fields:
+            query |= Q(**{f"{name}__icontains": state.search})
+        queryset = queryset.filter(query)
+    return queryset.order_by(*_ordering(spec, state.sort))
+
+
+def _ordering(spec: ListSpec, sort: str) -> list:
+    """The sort's expressions, then pk the same way round (a stable order across pages).
+
+    Empty values (no close date, nobody assigned) come last both ways; columns
+    that cannot be empty get a plain ORDER BY, which their indexes serve.
+    """
+    descending = sort.startswith("-")
+    model = spec.queryset().model
+    ordering = []
+    for path in spec.sorts[sort.removeprefix("-")]:
+        nullable = isinstance(path, str) and _nullable(model, path)
+        expression = F(path) if isinstance(path, str) else path
+        order = expression.desc if descending else expression.asc
+        ordering.append(order(nulls_last=True) if nullable else order())
+    return [*ordering, "-pk" if descending else "pk"]
+
+
+def _nullable(model, path: str) -> bool:
+    """Whether ``path`` ("assignee__full_name") can be NULL: a nullable field or link on the way."""
+    for name in path.split("__"):
+        field = model._meta.get_field(name)
+        if field.null:
+            return True
+        model = field.related_model
+    return False
+
+
+def row(spec: ListSpec, pk: int):
+    """One record as its list shows it (same joins and annotations), or None."""
+    return spec.queryset().filter(pk=pk).first()

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+STOP_GRACE_SECONDS = 2
 
 
 def free_port() -> int:
@@ -104,10 +105,12 @@ class Server:
         raise TimeoutError(f"daphne on port {self.port} did not start; see {self.log.name}")
 
     def stop(self, kill: bool = False) -> None:
+        """Stop daphne: SIGTERM, then SIGKILL if it still waits (open sockets make it wait
+        up to 10 s for them to close, which no test needs), or SIGKILL at once."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
             try:
-                self.process.wait(10)
+                self.process.wait(STOP_GRACE_SECONDS)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)

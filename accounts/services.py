@@ -6,6 +6,7 @@ Each service checks the actor's right (PermissionDenied), validates
 
 import hashlib
 import logging
+import re
 import secrets
 from functools import partial
 
@@ -375,12 +376,21 @@ def notify(*, recipient: User, kind: str, text: str, link: str, actor: User | No
         # One notification at a time per person, so each event's unread count is exact.
         _lock_person(recipient)
         notification = Notification(
-            recipient=recipient, actor=actor, kind=kind, text=text.strip()[:300], link=link
+            recipient=recipient, actor=actor, kind=kind, text=one_stop(text)[:300], link=link
         )
         notification.full_clean()
         notification.save()
         events.notification_added(notification, unread=recipient.notifications.unread().count())
     return notification
+
+
+# A sentence's full stop after a name that ends with one ("… Labs B.V.."), not an ellipsis.
+DOUBLED_STOP = re.compile(r"(?<![.])([.!?…])\.$")
+
+
+def one_stop(text: str) -> str:
+    """``text`` stripped, with one full stop where a name ending in one got another."""
+    return DOUBLED_STOP.sub(r"\1", text.strip())
 
 
 def mark_read(*, actor: User, notification: Notification):

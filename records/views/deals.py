@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from records import events, policies, services
@@ -11,7 +12,7 @@ from records.deal_forms import DealForm, LoseForm
 from records.selectors import deals as selectors
 from records.views.create import refusal_as_error
 from workspace.forms import call_service
-from workspace.htmx import live_reply, reason_response
+from workspace.htmx import live_reply, refused
 
 
 def deal_detail(request, pk):
@@ -67,7 +68,7 @@ def deal_win(request, pk):
             actor=request.user, deal=deal, seen_stage=request.POST.get("seen_stage")
         )
     except (PermissionDenied, ValidationError) as error:
-        return refused(request, deal, reason(error), status=refusal_status(error))
+        return refused(request, reason(error), refusal_status(error), page_url=deal_url(deal))
     return deal_reply(request, deal, trigger=CLOSED_TRIGGER)
 
 
@@ -96,12 +97,12 @@ def _lose(request, deal, form):
 
 @require_POST
 def deal_delete(request, pk):
+    """Delete a deal; one not theirs to delete is a 403 with the reason, not a redirect."""
     deal = policies.access_deal(request.user, pk)
     try:
         services.delete_deal(actor=request.user, deal=deal)
     except (PermissionDenied, ValidationError) as error:
-        messages.error(request, reason(error))
-        return redirect("records:deal_detail", pk=pk)
+        return refused(request, reason(error), refusal_status(error), page_url=deal_url(deal))
     messages.success(request, f"Deal “{deal}” deleted.")
     return redirect("records:pipeline_board", pk=deal.pipeline_id)
 
@@ -109,6 +110,10 @@ def deal_delete(request, pk):
 # --- Answers shared with the board ---------------------------------------------------
 
 CLOSED_TRIGGER = "deal-closed"
+
+
+def deal_url(deal) -> str:
+    return reverse("records:deal_detail", args=[deal.pk])
 
 
 def reason(error) -> str:
@@ -128,11 +133,3 @@ def deal_reply(request, deal, trigger: str | None = None) -> HttpResponse:
     if not request.htmx:
         return redirect("records:deal_detail", pk=deal.pk)
     return live_reply(request, topic=events.deal_topic(deal.pk), trigger=trigger)
-
-
-def refused(request, deal, message: str, status: int) -> HttpResponse:
-    """A refused write: a readable reason (a 4xx for htmx and the board, a message otherwise)."""
-    if not request.htmx:
-        messages.error(request, message)
-        return redirect("records:deal_detail", pk=deal.pk)
-    return reason_response(message, status)

@@ -594,3 +594,21 @@ def test_two_admins_removing_each_other_at_once_leave_one_admin(sales, change):
 
     assert outcomes == {"first": "ok", "second": "refused"}
     assert User.objects.filter(role=Role.ADMIN, is_active=True).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (
+            "Ana withdrew the handoff of Acme Labs B.V..",
+            "Ana withdrew the handoff of Acme Labs B.V.",
+        ),
+        ("Ana completed “Call back!”.", "Ana completed “Call back!”."),
+        ("Ana said: wait...", "Ana said: wait..."),
+        ("  Ana added you to Sales.  ", "Ana added you to Sales."),
+    ],
+)
+def test_a_notification_ends_with_one_full_stop(member, admin, text, kept):
+    assert (
+        services.notify(recipient=member, actor=admin, kind="x", text=text, link="/").text == kept
+    )

@@ -33,3 +33,16 @@ def test_a_finished_cycle_does_not_block_a_new_one(database_tasks):
     call_command("prune_live_events", every=3600)
 
     assert scheduled_prunes() == 2
+
+
+def test_a_failed_run_still_schedules_the_next(database_tasks, monkeypatch):
+    def database_gone():
+        raise OSError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("workspace.live.tasks.prune", database_gone)
+    with pytest.raises(OSError):
+        prune_events.call(3600)
+
+    assert scheduled_prunes() == 1
+    nxt = DBTaskResult.objects.get(task_path=prune_events.module_path)
+    assert nxt.args_kwargs["args"] == [3600] and nxt.run_after is not None

@@ -230,6 +230,9 @@ def test_delete_deal_refused(client, outsider, deal):
     client.force_login(outsider)
     changes = FieldChange.objects.count()
     with capture_events(0):
-        client.post(reverse("records:deal_delete", args=[deal.pk]))
+        response = client.post(reverse("records:deal_delete", args=[deal.pk]))
+        htmx = client.post(reverse("records:deal_delete", args=[deal.pk]), **HTMX)
+    assert response.status_code == 403  # the 403 page, not a redirect to the deal
+    assert htmx.status_code == 403 and "can delete it" in htmx.content.decode()
     assert Deal.objects.filter(pk=deal.pk).exists()
     assert FieldChange.objects.count() == changes

@@ -44,9 +44,11 @@ def prune_events(every_seconds: int | None = None) -> int:
 
     Start the cycle once (``manage.py prune_live_events --every 3600``); each
     run enqueues the next with ``run_after``, so a ``db_worker`` keeps it going.
+    The next run is enqueued first (jobs run in autocommit: it is saved at
+    once), so a run that fails (the database gone for a moment) does not end
+    the cycle.
     """
-    deleted = prune()
     if every_seconds:
         later = timezone.now() + timedelta(seconds=every_seconds)
         prune_events.using(run_after=later).enqueue(every_seconds)
-    return deleted
+    return prune()

@@ -56,6 +56,7 @@ urlpatterns = [
     path("history/<str:model>/<int:pk>/", fields.history, name="history"),
     # handoffs
     path("handoffs/", handoffs.handoff_inbox, name="handoff_inbox"),
+    path("handoffs/count/", handoffs.handoff_count, name="handoff_count"),
     path("handoffs/<int:pk>/", handoffs.handoff_detail, name="handoff_detail"),
     path("handoffs/<int:pk>/actions/", handoffs.handoff_actions, name="handoff_actions"),
     path("handoffs/<int:pk>/accept/", handoffs.handoff_accept, name="handoff_accept"),

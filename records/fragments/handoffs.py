@@ -22,4 +22,5 @@ def handoff_cards(kind: str, payload: dict) -> str:
         "records/handoff_detail.html#handoff-body",
         {"handoff": handoff, "path": selectors.path(handoff), "oob": True, "live": True},
     )
-    return cards + page
+    count = fragment("records/handoffs.html#count-refresh", {})
+    return cards + page + count

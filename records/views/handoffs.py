@@ -123,6 +123,13 @@ def _add_actions(user: User, handoff: Handoff, people: dict | None = None) -> Ha
 
 
 @require_GET
+@require_GET
+def handoff_count(request):
+    """The Incoming tab's count for the viewer (fetched again after each handoff event)."""
+    context = {"waiting": selectors.open_count(request.user)}
+    return render(request, "records/handoffs.html#incoming-count", context)
+
+
 def handoff_actions(request, pk):
     """The viewer's own buttons for one handoff (fetched again after events)."""
     handoff = policies.access_handoff(request.user, pk)

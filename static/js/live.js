@@ -155,43 +155,80 @@
   // one already present with the same id, so applying an event twice (replay
   // overlap, htmx response and socket) changes nothing. An element last drawn
   // by a newer event (data-live-id) is left alone. Targets not on this page
-  // are skipped quietly.
-  function apply(html, eventId) {
+  // are skipped quietly. An event that would redraw an element whose own htmx
+  // request is still running waits for its answer (see whenIdle).
+  function apply(html, eventId, force = false) {
     const template = document.createElement("template");
     template.innerHTML = html;
+    const swaps = [];
     for (const el of [...template.content.children]) {
       const spec = el.getAttribute("hx-swap-oob");
       if (spec === null) continue;
       el.removeAttribute("hx-swap-oob");
       const colon = spec.indexOf(":");
-      let style = colon < 0 ? spec : spec.slice(0, colon);
-      const selector = colon < 0 ? null : spec.slice(colon + 1);
-      if (style === "true" || style === "") style = "outerHTML";
-      const target = selector ? document.querySelector(selector) : el.id && document.getElementById(el.id);
-      if (!target) continue;
-      if (style === "outerHTML") {
-        replace(target, el, eventId);
-      } else if (style === "innerHTML") {
-        if (isNewer(target, eventId)) {
-          target.replaceChildren(...el.childNodes);
-          settle(target, eventId);
-        }
-      } else if (style === "delete") {
-        if (isNewer(target, eventId)) target.remove();
-      } else {
-        const children = [...el.children];
-        if (style === "afterbegin" || style === "afterend") children.reverse();
-        for (const child of children) {
-          const existing = child.id && document.getElementById(child.id);
-          if (existing) {
-            replace(existing, child, eventId);
-          } else {
-            target.insertAdjacentElement(style, child);
-            settle(child, eventId);
-          }
+      const style = colon < 0 ? spec : spec.slice(0, colon);
+      swaps.push({ el, style: style === "true" || style === "" ? "outerHTML" : style, selector: colon < 0 ? null : spec.slice(colon + 1) });
+    }
+    const busy = force ? [] : swaps.map(targetOf).filter(Boolean).map(requestIn).filter(Boolean);
+    if (busy.length) return whenIdle(busy, (late) => apply(html, eventId, late));
+    for (const swap of swaps) {
+      const target = targetOf(swap); // found after the swaps before it (a card just redrawn)
+      if (target) swapInto(target, swap.el, swap.style, eventId);
+    }
+  }
+
+  function targetOf({ el, selector }) {
+    return selector ? document.querySelector(selector) : el.id && document.getElementById(el.id);
+  }
+
+  function swapInto(target, el, style, eventId) {
+    if (style === "outerHTML") {
+      replace(target, el, eventId);
+    } else if (style === "innerHTML") {
+      if (isNewer(target, eventId)) {
+        target.replaceChildren(...el.childNodes);
+        settle(target, eventId);
+      }
+    } else if (style === "delete") {
+      if (isNewer(target, eventId)) target.remove();
+    } else {
+      const children = [...el.children];
+      if (style === "afterbegin" || style === "afterend") children.reverse();
+      for (const child of children) {
+        const existing = child.id && document.getElementById(child.id);
+        if (existing) {
+          replace(existing, child, eventId);
+        } else {
+          target.insertAdjacentElement(style, child);
+          settle(child, eventId);
         }
       }
     }
+  }
+
+  // The writer's own request (an Accept button in a card, a task's tick) may still be
+  // running when the socket's copy of its event comes to redraw the element it is in:
+  // redrawn now, the button would answer from outside the page, where htmx can no
+  // longer hand its answer to apply() (events of a removed element reach no listener)
+  // and swaps its fragment itself, tripping on every target it lacks. So the whole
+  // event waits for that answer (at most REQUEST_WAIT), keeping its swaps in order;
+  // the answer is applied first, and the socket's copy then changes nothing.
+  const REQUEST_WAIT = 5000;
+
+  function requestIn(target) {
+    return target.matches(".htmx-request") ? target : target.querySelector(".htmx-request");
+  }
+
+  function whenIdle(busy, then) {
+    let waiting = busy.length;
+    let done = false;
+    const go = (late) => {
+      if (done) return;
+      done = true;
+      then(late);
+    };
+    for (const el of busy) el.addEventListener("htmx:afterRequest", () => --waiting || go(false), { once: true });
+    setTimeout(() => go(true), REQUEST_WAIT);
   }
 
   function isNewer(target, eventId) {

@@ -355,3 +355,28 @@ def test_the_actions_are_fetched_per_viewer(client, member, outsider, handoff):
 
     assert act("accept", handoff) in mine
     assert act("accept", handoff) not in theirs
+
+
+# --- The Incoming tab's count, live ------------------------------------------------------
+
+
+def test_every_handoff_event_asks_each_tab_for_its_own_count(support_member, acme, sales):
+    with capture_events() as events:
+        handoff = hand(support_member, acme, sales)
+    count_url = reverse("records:handoff_count")
+    created = next(e for e in events if e.kind == "handoff.created").html
+    assert 'hx-swap-oob="beforeend:#handoff-incoming-count"' in created
+    assert f'hx-get="{count_url}" hx-trigger="load"' in created
+    with capture_events() as events:
+        services.withdraw_handoff(actor=support_member, handoff=handoff)
+    assert f'hx-get="{count_url}"' in next(e for e in events if e.kind == "handoff.withdrawn").html
+
+
+def test_the_count_is_the_viewers_own(client, member, outsider, handoff):
+    count_url = reverse("records:handoff_count")
+    client.force_login(member)
+    mine = client.get(count_url, **HTMX).content.decode()
+    assert 'id="handoff-incoming-count"' in mine and ">1</span>" in mine
+    client.force_login(outsider)
+    theirs = client.get(count_url, **HTMX).content.decode()
+    assert 'id="handoff-incoming-count"' in theirs and "handoff-count" not in theirs

@@ -84,13 +84,19 @@
         body.classList.add("live-signed-out");
         return;
       }
+      if (event.code === TOO_LARGE && window.showToast) {
+        window.showToast("That was too large to send (the limit is 1 MB), so it was not sent.");
+      }
       body.classList.add("live-reconnecting");
-      // 4008: this tab fell behind and was cut off; it replays at once.
-      const base = event.code === 4008 ? 250 : Math.min(30000, 500 * 2 ** attempts);
+      // 4008: this tab fell behind and was cut off; 1009: it sent too much. It replays at once.
+      const quick = event.code === 4008 || event.code === TOO_LARGE;
+      const base = quick ? 250 : Math.min(30000, 500 * 2 ** attempts);
       attempts += 1;
       retryTimer = setTimeout(connect, base / 2 + Math.random() * (base / 2));
     });
   }
+
+  const TOO_LARGE = 1009; // the server closed the socket on a frame over its size limit
 
   function connected() {
     return Boolean(socket && socket.readyState === WebSocket.OPEN);

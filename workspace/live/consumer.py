@@ -121,6 +121,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAVAILABLE)
             return
         await self.accept()
+        wire.close_when_too_large(self._send)
         self._wire = wire.attach(self._send, self) if conf.get("LIVE_DIRECT_WIRE") else None
 
     async def disconnect(self, code):

@@ -120,11 +120,30 @@ class DirectWire:
         return True
 
 
-def attach(send, socket) -> DirectWire | None:
-    """Hook ``socket`` to the daphne connection behind ``send``, if that is what it is."""
+def _daphne_connection(send):
+    """The daphne (autobahn) protocol object behind an ASGI ``send``, or None."""
     if not isinstance(send, functools.partial) or not send.args:
         return None
-    protocol = send.args[0]
+    return send.args[0]
+
+
+def close_when_too_large(send) -> bool:
+    """A message over the server's size limit (daphne's 1 MB) closes the connection with
+    code 1009 and a close frame, instead of dropping the TCP connection without a word
+    (autobahn's ``failByDrop``, on under daphne): the tab learns why, and says so.
+    False when ``send`` is not daphne's."""
+    protocol = _daphne_connection(send)
+    if not hasattr(protocol, "failByDrop"):
+        return False
+    protocol.failByDrop = False
+    return True
+
+
+def attach(send, socket) -> DirectWire | None:
+    """Hook ``socket`` to the daphne connection behind ``send``, if that is what it is."""
+    protocol = _daphne_connection(send)
+    if protocol is None:
+        return None
     if not all(
         hasattr(protocol, name)
         for name in (

@@ -35,11 +35,11 @@ run: install
 	@echo "  Workspace is starting on http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
 	@echo
 	@trap 'kill 0' EXIT INT TERM; \
-	DEBUG=1 $(PY) manage.py db_worker & \
+	DEBUG=1 $(PY) manage.py run_worker & \
 	DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) workspace.asgi:application
 
 worker: install
-	$(PY) manage.py db_worker
+	$(PY) manage.py run_worker
 
 lint: install
 	$(PY) -m ruff check .

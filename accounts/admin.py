@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts import events
 from accounts.models import Department, Invitation, User
 
 
@@ -40,6 +41,23 @@ class UserAdmin(BaseUserAdmin):
             },
         )
     ]
+
+    # Role, departments and "active" change here too, past accounts.services: the
+    # person's open tabs re-check what they follow (and close if deactivated or deleted).
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change:
+            events.access_changed([form.instance.pk])
+
+    def delete_model(self, request, obj):
+        person_id = obj.pk
+        super().delete_model(request, obj)
+        events.access_changed([person_id])
+
+    def delete_queryset(self, request, queryset):
+        person_ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        events.access_changed(person_ids)
 
 
 @admin.register(Invitation)

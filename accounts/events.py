@@ -30,6 +30,12 @@ def _render(partial: str, context: dict) -> str:
         return render_to_string(f"{TEMPLATE}#{partial}", context)
 
 
+def access_changed(person_ids) -> None:
+    """These people's role, departments or account changed: their open tabs re-check every
+    topic they follow (a deactivated or deleted account's sockets close)."""
+    live.recheck_access(person_ids)
+
+
 def notification_added(notification, *, unread: int):
     html = _render("live-added", {"notification": notification, "unread": unread})
     return live.publish(

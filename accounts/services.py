@@ -261,6 +261,7 @@ def set_role(*, actor: User, person: User, role: str) -> User:
         person.full_clean()
         person.save(update_fields=["role", "is_staff"])
         if changed:
+            events.access_changed([person.pk])
             notify(
                 recipient=person,
                 actor=actor,
@@ -289,6 +290,7 @@ def set_departments(*, actor: User, person: User, departments) -> User:
             raise ValidationError({"departments": "Everyone belongs to at least one department."})
         person.departments.set(final)
         if final != current:
+            events.access_changed([person.pk])
             _notify_departments(actor, person, added=final - current, removed=current - final)
     return person
 
@@ -321,6 +323,8 @@ def set_active(*, actor: User, person: User, active: bool) -> User:
             _keep_an_admin(excluding=person)
         person.is_active = active
         person.save(update_fields=["is_active"])
+        if not active:
+            events.access_changed([person.pk])
     return person
 
 

@@ -59,6 +59,13 @@ def calendars_changed(event, change: str, user_ids) -> None:
         live.publish(calendar_topic(user_id), "calendar.changed", payload)
 
 
+def access_changed(event) -> None:
+    """The event was made private or people were taken off it: open tabs following its
+    page (or one of its occurrences') re-check whether they still may."""
+    rows = [event.pk, *event.overrides.values_list("pk", flat=True)]
+    live.recheck_access(topics=[event_topic(pk) for pk in rows])
+
+
 def event_page_changed(event, change: str) -> None:
     """Refresh the open pages of ``event`` (details, attendees and their answers)."""
     payload = {"event": event.pk, "change": change, "sequence": event.sequence}

@@ -1,4 +1,4 @@
-"""Background jobs of the calendar (django.tasks; run by ``manage.py db_worker``).
+"""Background jobs of the calendar (django.tasks; run by ``manage.py run_worker``).
 
 ``send_event_reminder`` reminds an event's attendees; it is defined in
 ``calendar_app.reminders`` with the planning that enqueues it again (one module,

@@ -156,9 +156,12 @@ def room_added(room, people) -> None:
 
 
 def room_removed(room, people) -> None:
+    """Each person's sidebar loses the room, and their open tabs stop following it if they
+    may no longer read it (a private room's; a public one they may still follow)."""
     html = _render("chat/sidebar.html#entry-removed", {"room": room})
     for person in people:
         live.publish(user_topic(person.pk), "chat.room.removed", {"room": room.pk}, html=html)
+    live.recheck_access([person.pk for person in people], [room_topic(room.pk)])
 
 
 def room_read(room, person, seq: int) -> None:

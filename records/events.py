@@ -70,6 +70,11 @@ def list_topic(name: str) -> str:
     return f"list.{name}"
 
 
+def task_access_changed(task) -> None:
+    """Who may see the task changed (its assignee did): open tabs re-check its topic."""
+    live.recheck_access(topics=[task_topic(task.pk)])
+
+
 def publish(topics, kind: str, payload: dict) -> list:
     """Publish one event on each topic (in order, no duplicates), sharing one fragment."""
     html = fragments.render(kind, payload)

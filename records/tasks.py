@@ -1,4 +1,4 @@
-"""Background jobs of records (django.tasks; run by ``manage.py db_worker``).
+"""Background jobs of records (django.tasks; run by ``manage.py run_worker``).
 
 Each is defined beside the service that schedules it at write time with
 ``run_after`` (one module, no import cycle) and re-checks the database when it

@@ -4,6 +4,9 @@
         -> {"id": 5, "email": "...", "cookie": "sessionid=..."}
     python -m tests.serverctl notify TO_ID "text" [--actor ID]
         -> {"id": 12}
+    python -m tests.serverctl publish TOPIC "text" ["other text" ...] [--count 2]
+        -> {"ids": [13, 14, 15, 16]}   (events of kind test.published, one transaction
+           each, payload {"text": ..., "n": 0, 1, ...}; the texts, ``count`` times over)
 
 Runs in its own process, so it works whatever database the servers use (a
 SQLite file, or the PostgreSQL test database).
@@ -36,7 +39,24 @@ def main(argv: list[str]) -> dict:
     notify.add_argument("to", type=int)
     notify.add_argument("text")
     notify.add_argument("--actor", type=int)
+    publish = commands.add_parser("publish")
+    publish.add_argument("topic")
+    publish.add_argument("texts", nargs="+")
+    publish.add_argument("--count", type=int, default=1)
     args = parser.parse_args(argv)
+
+    if args.command == "publish":
+        from django.db import transaction
+
+        from workspace import live
+
+        ids = []
+        for n in range(args.count):
+            for text in args.texts:
+                with transaction.atomic():
+                    event = live.publish(args.topic, "test.published", {"text": text, "n": n})
+                ids.append(event.pk)
+        return {"ids": ids}
 
     if args.command == "user":
         department, _ = Department.objects.get_or_create(

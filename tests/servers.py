@@ -56,10 +56,11 @@ class ServerDatabase:
         env.update(extra)
         return env
 
-    def run(self, *args: str, **env) -> dict:
-        """Run tests/serverctl.py against the servers' database; returns its JSON answer."""
+    def run(self, *args: str, script: str = "tests.serverctl", **env) -> dict:
+        """Run tests/serverctl.py (or another ``script`` module) against the servers'
+        database; returns its JSON answer."""
         done = subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "tests.serverctl", *args],
+            [sys.executable, "-m", script, *args],
             cwd=ROOT,
             env=self.env(**env),
             capture_output=True,
@@ -82,8 +83,10 @@ class Server:
         return f"http://localhost:{self.port}"
 
     def start(self, timeout: float = 30) -> "Server":
-        log_path = Path(tempfile.gettempdir()) / f"workspace-daphne-{self.port}.log"
-        self.log = open(log_path, "wb")  # noqa: SIM115
+        # A file of its own per start: parallel test runs may reuse a port.
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix=f"workspace-daphne-{self.port}-", suffix=".log", delete=False
+        )
         command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
         self.process = subprocess.Popen(  # noqa: S603
             [*command, "workspace.asgi:application"],
@@ -161,3 +164,44 @@ def serve(server_db):
     yield start
     for server in started:
         server.stop()
+
+
+class RedisServer:
+    """A redis-server of a test's own, on a free loopback port, that the test can stop
+    and start again (same port, nothing persisted) to make an outage."""
+
+    def __init__(self, directory: Path):
+        self.port = free_port()
+        self.directory = directory
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10) -> "RedisServer":
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                *(shutil.which("redis-server") or "redis-server", "--port", str(self.port)),
+                *("--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+                *("--dir", str(self.directory)),
+            ],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError(f"redis-server on port {self.port} did not start")
+
+    def stop(self, kill: bool = True) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            self.process.wait(10)
+        self.process = None

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "workspace",
     "workspace.live",
+    "workspace.jobs",
     "accounts",
     "records",
     "chat",
@@ -125,18 +126,25 @@ REDIS_URL = env_str("REDIS_URL")
 # Keeps deployments (or test runs) sharing one Redis apart: cache keys and channels.
 REDIS_PREFIX = env_str("REDIS_PREFIX") or "ws"
 
+# Redis answers in well under a millisecond; a call waiting longer than this means
+# it is down or hanging, and the request or hub that asked moves on without it
+# (docs/ARCHITECTURE.md, "Redis outages").
+REDIS_TIMEOUTS = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
+
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # RedisCache that falls back to this process's memory while Redis fails.
+            "BACKEND": "workspace.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_PREFIX,
+            "OPTIONS": REDIS_TIMEOUTS,
         }
     }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, **REDIS_TIMEOUTS}], "prefix": REDIS_PREFIX},
         }
     }
 else:
@@ -146,10 +154,21 @@ else:
     }
 
 TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND") or "django_tasks_db.DatabaseBackend"}}
+# Jobs survive a crashed worker (workspace/jobs/): a job RUNNING under a worker
+# silent for longer than the lease is run again, by another worker; after
+# JOBS_MAX_ATTEMPTS workers died running it, it is marked failed instead.
+JOBS_LEASE = timedelta(seconds=env_int("JOBS_LEASE_SECONDS", 60))
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
 
 # The live bus (workspace/live/conf.py lists every tunable). Events older than
 # this are pruned; a tab that was away longer re-fetches instead of replaying.
 LIVE_RETENTION = timedelta(hours=env_int("LIVE_RETENTION_HOURS", 24))
+# LIVE_DIRECT_WIRE=0 sends every frame through ASGI instead of writing it straight to
+# daphne's connection (workspace/live/wire.py): the switch if a Twisted or autobahn
+# upgrade breaks the direct path. A tab that falls LIVE_SEND_QUEUE frames behind is
+# closed and replays.
+LIVE_DIRECT_WIRE = env_bool("LIVE_DIRECT_WIRE", True)
+LIVE_SEND_QUEUE = env_int("LIVE_SEND_QUEUE", 512)
 
 # --- Accounts --------------------------------------------------------------
 

@@ -378,6 +378,8 @@ def _after_change(actor: User, event: Event, change: Change, before: set[int], a
     _tell_about_change(actor, event, change, before)
     if "visibility" in change.fields and event.is_private:
         hide_from_timeline(actor, event)
+    if "visibility" in change.fields or change.staff_removed:
+        events.access_changed(event)
     if change.timing:
         record_on_timeline(
             actor, event, f"{actor} moved {meeting_name(event)} to {when_text(event)}"

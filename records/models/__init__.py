@@ -25,7 +25,7 @@ and custom fields), deals (with pipelines), tickets (with SLA), comments, histor
 """
 
 from records.models.clients import Client, Contact, CustomField, validate_custom_values
-from records.models.comments import COMMENT_TARGETS, Comment
+from records.models.comments import COMMENT_TARGETS, SEND_ID_MAX_LENGTH, Comment
 from records.models.deals import Deal, LossReason, Pipeline, Stage
 from records.models.history import FieldChange, TimelineEntry
 from records.models.saved_views import SavedView
@@ -70,6 +70,7 @@ __all__ = [
     "HANDOFF_NOTE_MAX_LENGTH",
     "HANDOFF_TASK_DUE",
     "PHONE_RE",
+    "SEND_ID_MAX_LENGTH",
     "TAGS_MAX",
     "TAG_MAX_LENGTH",
     "TASK_DESCRIPTION_MAX_LENGTH",

@@ -13,6 +13,7 @@ from records.models.values import COMMENT_MAX_LENGTH, exactly_one_of
 User = settings.AUTH_USER_MODEL
 
 COMMENT_TARGETS = ("client", "deal", "ticket", "task")
+SEND_ID_MAX_LENGTH = 64
 
 
 class Comment(models.Model):
@@ -42,6 +43,13 @@ class Comment(models.Model):
     created_at = models.DateTimeField(default=now, editable=False)
     edited_at = models.DateTimeField(null=True, blank=True, editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The id the browser made up for this post (its form's hidden ``send_id``): a post
+    # re-sent after a network failure finds this comment instead of adding a second.
+    # NULL, not "": a comment without one (tickets' replies, imports) is outside the
+    # unique constraint. (Not "client_id": that is the ``client`` foreign key's column.)
+    send_id = models.CharField(  # noqa: DJ001
+        max_length=SEND_ID_MAX_LENGTH, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -54,7 +62,12 @@ class Comment(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=exactly_one_of(COMMENT_TARGETS), name="comment_exactly_one_target"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["author", "send_id"],
+                condition=models.Q(send_id__isnull=False),
+                name="comment_send_id_once",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,7 @@
 import re
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.services import notify
 from records import events, policies
 from records.models import (
+    SEND_ID_MAX_LENGTH,
     Comment,
     TimelineEntry,
 )
@@ -26,6 +27,7 @@ from records.services.base import (
 from records.timeline import add_entry
 from workspace.text import render_markdown
 
+SEND_ID_RE = re.compile(rf"^[A-Za-z0-9_-]{{1,{SEND_ID_MAX_LENGTH}}}$")
 MENTION_RE = re.compile(r"(?<![\w@])@([\w][\w.+'-]*(?:[ \t]+[\w][\w.'-]*){0,3})")
 
 # --- Comments ------------------------------------------------------------------
@@ -87,18 +89,68 @@ def _notify_mentions(actor, comment: Comment, people) -> None:
         )
 
 
-def post_comment(*, actor: User, target, body: str, parent: Comment | None = None) -> Comment:
+def _check_send_id(send_id) -> str | None:
+    if send_id in (None, ""):
+        return None
+    if not isinstance(send_id, str) or not SEND_ID_RE.match(send_id):
+        raise ValidationError(
+            {"send_id": f"A post id is 1 to {SEND_ID_MAX_LENGTH} letters, digits, - or _."},
+            code="bad_id",
+        )
+    return send_id
+
+
+def _posted_before(actor: User, target, send_id: str | None) -> Comment | None:
+    """The comment this post already made (a re-send), if any."""
+    if send_id is None:
+        return None
+    posted = Comment.objects.filter(author=actor, send_id=send_id).first()
+    if posted is not None and posted.target != target:
+        raise ValidationError(
+            {"send_id": "This post id was used on another record; make a new one."},
+            code="bad_id",
+        )
+    return posted
+
+
+def post_comment(
+    *,
+    actor: User,
+    target,
+    body: str,
+    parent: Comment | None = None,
+    send_id: str | None = None,
+) -> Comment:
     """Comment on a client, deal, ticket or task (a reply when ``parent`` is given).
 
     Markdown is rendered and sanitized once, here; mentioned people are notified.
     The comment shows in its client's timeline; a comment on a task linked to
     no client has no timeline entry (``timeline`` is None in the event).
+
+    A post carrying a ``send_id`` (made up by the browser) that its author used
+    before returns the comment already posted with it, and publishes and
+    notifies nothing: a post re-sent after a network failure never duplicates
+    (the target's lock serializes two copies arriving at once).
     """
     name = _target_name(target)
     _require(policies.can_comment(actor, target), "You cannot comment here.")
     body = _check_body(body)
+    send_id = _check_send_id(send_id)
+    try:
+        return _post_comment(actor, target, name, body, parent, send_id)
+    except IntegrityError:  # the same id sent for two records at once
+        posted = _posted_before(actor, target, send_id)
+        if posted is None:
+            raise
+        return posted
+
+
+def _post_comment(actor: User, target, name: str, body: str, parent, send_id) -> Comment:
     with transaction.atomic():
         target = _lock(target)
+        posted = _posted_before(actor, target, send_id)
+        if posted is not None:
+            return posted
         if parent is not None:
             parent = _lock(parent)
             if parent.is_deleted:
@@ -106,6 +158,7 @@ def post_comment(*, actor: User, target, body: str, parent: Comment | None = Non
         comment = Comment(
             author=actor,
             parent=parent,
+            send_id=send_id,
             body=body,
             body_html=render_markdown(body),
             **{name: target},

@@ -498,7 +498,7 @@ def escalate_handoff(*, handoff_id: int) -> Handoff | None:
 
 @task
 def escalate_unanswered_handoff(handoff_id: int) -> bool:
-    """The job ``hand_off`` enqueues for the escalation time (run by ``manage.py db_worker``).
+    """The job ``hand_off`` enqueues for the escalation time (run by ``manage.py run_worker``).
 
     Returns whether it escalated (False: answered, withdrawn or gone meanwhile).
     """

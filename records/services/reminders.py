@@ -138,7 +138,7 @@ def remind_assignee(*, task_id: int, reminder_at: str, assignee_id: int):
 
 @task
 def send_task_reminder(task_id: int, reminder_at: str, assignee_id: int) -> bool:
-    """The job ``_schedule_reminder`` enqueues (run by ``manage.py db_worker``): remind the
+    """The job ``_schedule_reminder`` enqueues (run by ``manage.py run_worker``): remind the
     assignee unless the task was moved, done, reassigned or deleted meanwhile.
 
     Returns whether a reminder was sent.

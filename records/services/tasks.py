@@ -222,6 +222,7 @@ def reassign_task(*, actor: User, task: Task, assignee: User) -> Task:
         task.full_clean()
         task.save()
         _schedule_reminder(task, was=was)
+        events.task_access_changed(task)
         change = _audit(actor=actor, obj=task, field="assignee", old=previous.pk, new=assignee.pk)
         entry = _task_timeline(
             actor=actor,

@@ -12,6 +12,8 @@
 * ``{% records_assets %}``: their stylesheet and script, for ``{% block head %}``.
 """
 
+import uuid
+
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
@@ -60,6 +62,13 @@ def thread_context(viewer, target, **extra) -> dict:
         "max_length": COMMENT_MAX_LENGTH,
         **extra,
     }
+
+
+@register.simple_tag
+def new_send_id() -> str:
+    """A fresh id for a comment form's post (``post_comment``'s ``send_id``): each form
+    drawn gets its own, so a re-sent post is known and a new one is new."""
+    return uuid.uuid4().hex
 
 
 @register.filter

@@ -50,7 +50,13 @@ def _post(request, record):
         parent = policies.access_comment(request.user, request.POST["parent"])
     body = request.POST.get("body", "")
     try:
-        comment = services.post_comment(actor=request.user, target=record, body=body, parent=parent)
+        comment = services.post_comment(
+            actor=request.user,
+            target=record,
+            body=body,
+            parent=parent,
+            send_id=request.POST.get("send_id"),
+        )
     except ValidationError as error:
         return _form(request, record, parent, body=body, error=_error(error), status=422)
     if not request.htmx:

@@ -29,11 +29,19 @@ window.csrfToken = function () {
   }
 };
 
-// An error message as a Bootstrap toast in the page's toast box ([data-toasts]); an alert
-// on a page without one. Used by the board, the deal page and the calendar.
+// An error message as a Bootstrap toast in the page's toast box ([data-toasts]), made at
+// the bottom right on a page without one. Used by the board, the deal page, the calendar
+// and for writes that could not reach the server.
 window.showToast = function (message) {
-  const box = document.querySelector("[data-toasts]");
-  if (!box || !window.bootstrap) return window.alert(message);
+  if (!window.bootstrap) return window.alert(message);
+  let box = document.querySelector("[data-toasts]");
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "toast-container position-fixed bottom-0 end-0 p-3";
+    box.dataset.toasts = "";
+    box.setAttribute("aria-live", "polite");
+    document.body.append(box);
+  }
   const item = document.createElement("div");
   item.className = "toast align-items-center text-bg-danger border-0";
   item.setAttribute("role", "alert");
@@ -70,3 +78,59 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.shouldSwap = false;
   }
 });
+
+// Writes while the server cannot be reached (offline, a restart): never silent. A form
+// marked data-resend (a comment) keeps its text, says "Not sent" with a Retry, and is
+// sent again by itself once the tab is back (its live socket reconnects, or the browser
+// is online again). Its hidden send_id stays the same until a post succeeds (the
+// server draws a new form), so a post that did arrive the first time is not doubled.
+// Any other htmx write that fails on the network says so in a toast.
+document.addEventListener("htmx:sendError", (event) => {
+  const source = event.detail.elt;
+  const form = source && source.closest && source.closest("form[data-resend]");
+  if (form) return holdUnsent(form);
+  const verb = ((event.detail.requestConfig || {}).verb || "get").toLowerCase();
+  if (verb !== "get") window.showToast("Not saved: the server cannot be reached. Check your connection and try again.");
+});
+
+function holdUnsent(form) {
+  form.dataset.unsent = "";
+  resendNotice(form, "Not sent — will send when you are back.", true);
+}
+
+function resendNotice(form, text, failed) {
+  let notice = form.querySelector(".resend-notice");
+  if (!notice) {
+    notice = document.createElement("div");
+    notice.className = "resend-notice";
+    notice.setAttribute("role", "status");
+    form.append(notice);
+  }
+  notice.classList.toggle("is-failed", failed);
+  notice.textContent = text;
+  if (failed) {
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "btn btn-link btn-sm";
+    retry.dataset.resendNow = "";
+    retry.textContent = "Retry";
+    notice.append(" ", retry);
+  }
+}
+
+function resend(form) {
+  if (!form.isConnected || form.classList.contains("htmx-request")) return;
+  resendNotice(form, "Sending…", false);
+  form.requestSubmit();
+}
+
+function resendAll() {
+  document.querySelectorAll("form[data-resend][data-unsent]").forEach(resend);
+}
+
+document.addEventListener("click", (event) => {
+  const retry = event.target.closest && event.target.closest("[data-resend-now]");
+  if (retry) resend(retry.closest("form"));
+});
+document.addEventListener("live:connected", resendAll);
+window.addEventListener("online", resendAll);

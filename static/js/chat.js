@@ -151,6 +151,7 @@
 
   function transmit(entry) {
     clearTimeout(entry.timer);
+    entry.unsent = false;
     setStatus(entry, "Sending…", false);
     const frame = { action: "chat.send", room: Number(entry.room), body: entry.body, client_id: entry.clientId };
     if (entry.parent) frame.parent = Number(entry.parent);
@@ -179,7 +180,7 @@
         credentials: "same-origin",
       });
     } catch {
-      return fail(entry, "Not sent: no connection. Retry when you are back online.", "offline");
+      return fail(entry, "Not sent: no connection. It will be sent when you are back.", "offline");
     }
     const text = await response.text();
     if (!response.ok) return fail(entry, text || "Not sent.", statusCode(response.status));
@@ -213,7 +214,9 @@
     entry.overSocket = false;
     showError(entry.form, reason);
     const keep = code === "rate_limited" || code === "offline" || code === "error";
-    if (keep) return setStatus(entry, "Not sent.", true);
+    // Lost on the way (not refused): sent again by itself once the socket is back.
+    entry.unsent = code === "offline" || code === "error";
+    if (keep) return setStatus(entry, entry.unsent ? "Not sent — will send when you are back." : "Not sent.", true);
     // Refused for good (too long, no right): give the text back to edit.
     sends.delete(entry.clientId);
     const copy = document.getElementById(`pending-${entry.clientId}`);
@@ -309,6 +312,11 @@
   // A socket that closes with sends unanswered: they go over HTTP (same client_id).
   document.addEventListener("live:disconnected", () => {
     for (const entry of sends.values()) if (entry.overSocket) post(entry);
+  });
+
+  // Back online: what was not sent goes now, with its client_id (never doubled).
+  document.addEventListener("live:connected", () => {
+    for (const entry of sends.values()) if (entry.unsent) transmit(entry);
   });
 
   // --- Composer keys: Enter sends, Shift+Enter is a new line --------------------------------------

@@ -6,7 +6,16 @@
 //   loaded is missed; the server replays what a tab missed after a reconnect.
 // - Applies each event's HTML as out-of-band swaps by element id, using htmx's
 //   hx-swap-oob vocabulary, then lets htmx process the new elements.
-// - Reconnects with exponential backoff and jitter; shows "Reconnecting…".
+// - Reconnects with jittered backoff, capped low while the tab is visible (so it is
+//   back within about 2 s of its server), and at once when the browser comes back
+//   online or the tab becomes visible. While visible it pings every few seconds and
+//   takes a socket that answers nothing within a few seconds as dead, so an offline
+//   or half-open tab says so instead of looking live. The state shows in a slim bar
+//   under the top bar (offline, reconnecting, account deactivated, signed out).
+// - A topic refused "unavailable" (Redis down for a moment) is asked for again with
+//   backoff. A topic the person lost access to ("live.revoked", or refused on a
+//   resubscribe) is dropped, and what showed it says "You no longer have access".
+// - Each event is applied once per tab, even if a replay sends it again.
 // - Does per viewer what the server's one rendering cannot: local times
 //   (<time datetime data-localize>) and own-item controls (data-author).
 // - Lets page scripts use the socket (chat): every frame is dispatched as a
@@ -30,11 +39,17 @@
   const lastIds = new Map(); // topic -> last event id seen (null: replay nothing)
   const since = Number.parseInt(body.dataset.liveSince, 10);
   const here = new Set(); // topics this tab shows presence for
+  const granted = new Set(); // topics the server has let this tab follow
+  const applied = new Map(); // topic -> recent event ids dispatched (oldest first)
+  const APPLIED_KEPT = 256;
+  const topicRetries = new Map(); // topic -> {tries, timer}: resubscribes after "unavailable"
   let socket = null;
+  let subscribedOnce = false; // this socket had an answer to its subscribe: it is live
   let attempts = 0;
   let retryTimer = null;
   let pingTimer = null;
-  let signedOut = false;
+  let deadTimer = null;
+  let stopped = null; // why this tab stopped for good: "signed-out" or "deactivated"
 
   // --- Topics the page declares -------------------------------------------------
 
@@ -58,45 +73,74 @@
 
   function connect() {
     clearTimeout(retryTimer);
-    if (socket || signedOut) return;
+    if (socket || stopped) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}/ws/`);
-    let opened = false;
-    socket.addEventListener("open", () => {
-      opened = true;
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/`);
+    socket = ws;
+    subscribedOnce = false;
+    deadTimer = setTimeout(() => giveUp(ws), CONNECT_WAIT); // a handshake lost on the way
+    ws.addEventListener("open", () => {
+      if (ws !== socket) return;
+      ws.opened = true;
       subscribe([...lastIds.keys()]);
-      keepAlive();
+      heard();
       // After the subscriptions: the server takes a tab's frames in order.
       document.dispatchEvent(new CustomEvent("live:connected"));
     });
-    socket.addEventListener("message", (message) => {
-      keepAlive();
+    ws.addEventListener("message", (message) => {
+      if (ws !== socket) return;
+      heard();
       receive(JSON.parse(message.data));
     });
-    socket.addEventListener("close", (event) => {
-      socket = null;
-      clearTimeout(pingTimer);
-      body.classList.remove("live-online");
-      if (opened) document.dispatchEvent(new CustomEvent("live:disconnected", { detail: { code: event.code } }));
-      if (event.code === 4401) {
-        // Signed out (or the session expired): retrying cannot help.
-        signedOut = true;
-        body.classList.add("live-signed-out");
-        return;
-      }
-      if (event.code === TOO_LARGE && window.showToast) {
-        window.showToast("That was too large to send (the limit is 1 MB), so it was not sent.");
-      }
-      body.classList.add("live-reconnecting");
-      // 4008: this tab fell behind and was cut off; 1009: it sent too much. It replays at once.
-      const quick = event.code === 4008 || event.code === TOO_LARGE;
-      const base = quick ? 250 : Math.min(30000, 500 * 2 ** attempts);
-      attempts += 1;
-      retryTimer = setTimeout(connect, base / 2 + Math.random() * (base / 2));
-    });
+    ws.addEventListener("close", (event) => ws === socket && lost(ws, event.code));
   }
 
   const TOO_LARGE = 1009; // the server closed the socket on a frame over its size limit
+  const SIGNED_OUT = 4401; // signed out (or the session expired): retrying cannot help
+  const DEACTIVATED = 4403; // the account was deactivated
+  const SILENT = 4999; // (this tab's own) the socket answered nothing: taken as dead
+  const CONNECT_WAIT = 5000; // ms for a new socket to open
+
+  function giveUp(ws) {
+    if (ws !== socket) return;
+    lost(ws, SILENT);
+    ws.close();
+  }
+
+  // The socket closed (or was found dead): say so, and try again unless it cannot help.
+  function lost(ws, code) {
+    socket = null;
+    clearTimeout(pingTimer);
+    clearTimeout(deadTimer);
+    for (const retry of topicRetries.values()) clearTimeout(retry.timer);
+    topicRetries.clear(); // the next socket subscribes to every topic anyway
+    if (ws.opened) document.dispatchEvent(new CustomEvent("live:disconnected", { detail: { code } }));
+    if (code === SIGNED_OUT) return stop("signed-out");
+    if (code === DEACTIVATED) return stop("deactivated");
+    if (code === TOO_LARGE && window.showToast) {
+      window.showToast("That was too large to send (the limit is 1 MB), so it was not sent.");
+    }
+    showState();
+    // 4008: this tab fell behind and was cut off; 1009: it sent too much. It replays at once.
+    const quick = code === 4008 || code === TOO_LARGE;
+    retryTimer = setTimeout(connect, quick ? jitter(250) : jitter(backoff(attempts++)));
+  }
+
+  function stop(why) {
+    stopped = why;
+    showState();
+  }
+
+  // A retry's wait: doubling from 250 ms, at most 1.5 s while the person looks at the
+  // tab (it is back within ~2 s of its server) and 30 s while it is hidden.
+  function backoff(tries) {
+    return Math.min(document.hidden ? 30000 : 1500, 250 * 2 ** tries);
+  }
+
+  // Between half and all of ``ms``: tabs cut off together do not come back together.
+  function jitter(ms) {
+    return ms / 2 + Math.random() * (ms / 2);
+  }
 
   function connected() {
     return Boolean(socket && socket.readyState === WebSocket.OPEN);
@@ -116,24 +160,40 @@
     for (const topic of topics) if (here.has(topic)) send({ action: "here", topic });
   }
 
-  // A connection can die silently (sleeping laptop, dropped NAT): ping when
-  // quiet, and reconnect if not even the pong comes back.
-  function keepAlive() {
+  // A connection can die silently (offline, sleeping laptop, dropped NAT): when
+  // nothing came for a while, ping; if not even the pong comes back, the socket is
+  // dead: this tab says so and reconnects (not waiting for the browser's own close,
+  // which can take a minute on a dead network).
+  const PING_AFTER = { visible: 5000, hidden: 30000 }; // ms of quiet before a ping
+  const PONG_WAIT = { visible: 3000, hidden: 10000 }; // ms for any answer to it
+
+  const now = (times) => (document.hidden ? times.hidden : times.visible);
+
+  function heard() {
+    clearTimeout(deadTimer);
     clearTimeout(pingTimer);
-    pingTimer = setTimeout(() => {
-      send({ action: "ping" });
-      pingTimer = setTimeout(() => socket && socket.close(), 10000);
-    }, 30000);
+    pingTimer = setTimeout(ping, now(PING_AFTER));
+  }
+
+  function ping() {
+    clearTimeout(pingTimer);
+    if (!send({ action: "ping" })) return;
+    clearTimeout(deadTimer);
+    deadTimer = setTimeout(giveUp, now(PONG_WAIT), socket);
   }
 
   function receive(frame) {
     switch (frame.type) {
       case "live.subscribed":
         attempts = 0;
-        body.classList.remove("live-reconnecting");
-        body.classList.add("live-online");
+        subscribedOnce = true;
+        granted.add(frame.topic);
+        clearTimeout((topicRetries.get(frame.topic) || {}).timer);
+        topicRetries.delete(frame.topic);
+        showState();
         break;
       case "live.event":
+        if (!firstSighting(frame.topic, frame.id)) return; // a replay's second copy
         if (lastIds.has(frame.topic)) lastIds.set(frame.topic, Math.max(lastIds.get(frame.topic) || 0, frame.id));
         if (frame.html) apply(frame.html, frame.id);
         break;
@@ -144,13 +204,118 @@
       case "live.presence":
         showPresence(frame.topic, frame.people);
         break;
+      case "live.revoked":
+        revoke(frame.topic);
+        break;
       case "live.error":
-        if (frame.code === "forbidden") lastIds.delete(frame.topic);
+        // Refused on a resubscribe: access was lost while this tab was away.
+        if (frame.code === "forbidden" && granted.has(frame.topic)) revoke(frame.topic);
+        else if (frame.code === "forbidden") lastIds.delete(frame.topic);
+        else if (frame.code === "unavailable" && frame.topic) retryLater(frame.topic);
         console.warn("live:", frame.code, frame.topic || "", frame.message);
         break;
     }
     // Other scripts (chat, boards) can listen: document.addEventListener("live:event", …).
     document.dispatchEvent(new CustomEvent(frame.type.replace(".", ":"), { detail: frame }));
+  }
+
+  // The server sends an event once per socket, but a new socket's replay may send
+  // again what the last one already gave (it starts from the highest id seen, and
+  // ids do not always commit in order).
+  function firstSighting(topic, eventId) {
+    const ids = applied.get(topic) || new Set();
+    applied.set(topic, ids);
+    if (ids.has(eventId)) return false;
+    ids.add(eventId);
+    if (ids.size > APPLIED_KEPT) ids.delete(ids.values().next().value);
+    return true;
+  }
+
+  // A topic refused "unavailable" (the server could not follow it just then): ask
+  // again with backoff, once at a time per topic.
+  function retryLater(topic) {
+    if (!lastIds.has(topic) || (topicRetries.get(topic) || {}).timer) return;
+    const tries = (topicRetries.get(topic) || { tries: 0 }).tries;
+    const retry = { tries: tries + 1, timer: null };
+    retry.timer = setTimeout(() => {
+      retry.timer = null;
+      if (lastIds.has(topic)) subscribe([topic]);
+    }, jitter(backoff(tries + 1)));
+    topicRetries.set(topic, retry);
+  }
+
+  // --- Access lost -------------------------------------------------------------------
+
+  // The person may no longer see ``topic``: forget it (it is not asked for again) and
+  // put a notice where it showed: in place of the page's content when it is the
+  // page's own topic, else in place of each region following it (an entry in a
+  // list, data-live-revoke="remove", simply goes).
+  function revoke(topic) {
+    lastIds.delete(topic);
+    here.delete(topic);
+    granted.delete(topic);
+    applied.delete(topic);
+    clearTimeout((topicRetries.get(topic) || {}).timer);
+    topicRetries.delete(topic);
+    const main = document.getElementById("main");
+    if (main && (body.dataset.liveTopics || "").split(/\s+/).includes(topic)) {
+      main.replaceChildren(noAccessNotice());
+      return;
+    }
+    for (const el of document.querySelectorAll("[data-live-topic]")) {
+      if (el.dataset.liveTopic !== topic) continue;
+      if (el.dataset.liveRevoke === "remove") el.remove();
+      else el.replaceWith(noAccessNotice());
+    }
+  }
+
+  function noAccessNotice() {
+    const notice = document.createElement("section");
+    notice.className = "live-revoked";
+    notice.setAttribute("role", "alert");
+    const icon = document.createElement("i");
+    icon.className = "bi bi-lock";
+    icon.setAttribute("aria-hidden", "true");
+    const title = document.createElement("h2");
+    title.textContent = "You no longer have access to this.";
+    const text = document.createElement("p");
+    text.textContent = "Your access changed while this page was open, so it is no longer shown.";
+    const links = document.createElement("p");
+    const home = document.createElement("a");
+    home.className = "btn btn-primary btn-sm";
+    home.href = "/";
+    home.textContent = "Go to the home page";
+    const reload = document.createElement("a");
+    reload.className = "btn btn-light btn-sm";
+    reload.href = location.pathname + location.search;
+    reload.textContent = "Reload this page";
+    links.append(home, " ", reload);
+    notice.append(icon, title, text, links);
+    return notice;
+  }
+
+  // --- The state bar -------------------------------------------------------------------
+
+  // One state at a time, as a body class (live-online, live-offline, live-reconnecting,
+  // live-deactivated, live-signed-out) and the words in the bar (role=status).
+  const STATES = {
+    online: "",
+    offline: "Offline — changes will be sent when you are back.",
+    reconnecting: "Reconnecting…",
+    deactivated: "Your account was deactivated. Live updates have stopped.",
+    "signed-out": "You were signed out. Reload the page to sign in again.",
+  };
+
+  function currentState() {
+    if (stopped) return stopped;
+    if (navigator.onLine === false) return "offline";
+    return connected() && subscribedOnce ? "online" : "reconnecting";
+  }
+
+  function showState() {
+    const state = currentState();
+    for (const name of Object.keys(STATES)) body.classList.toggle(`live-${name}`, name === state);
+    if (status.textContent !== STATES[state]) status.textContent = STATES[state];
   }
 
   // --- Applying fragments -----------------------------------------------------------
@@ -339,25 +504,36 @@
 
   // --- Start ---------------------------------------------------------------------------
 
+  // Under the top bar, in the flow of the page: it pushes the content down a little
+  // rather than covering any of it (the sidebar's name, a button), desktop or phone.
   const status = document.createElement("div");
   status.className = "live-status";
   status.setAttribute("role", "status");
-  status.textContent = "Reconnecting…";
-  body.append(status);
+  const topbar = document.querySelector(".app-main > .topbar");
+  if (topbar) topbar.after(status);
+  else body.prepend(status);
 
   declare(body);
   decorate(body);
   if (window.htmx) htmx.onLoad((el) => el !== body && decorate(el));
   setInterval(() => document.querySelectorAll('time[data-localize="relative"]').forEach(localize), 60000);
-  // A tab coming back (from sleep, offline, background) reconnects at once.
+  // A tab coming back (from sleep, offline, background) reconnects at once, or checks
+  // at once that its socket still answers. Going offline shows at once, and the
+  // socket is checked now rather than at the next ping.
   const wake = () => {
-    if (!socket && !document.hidden) {
-      attempts = 0;
-      connect();
-    }
+    showState();
+    if (document.hidden) return;
+    attempts = 0;
+    if (socket && socket.opened) ping();
+    else if (!socket) connect();
   };
   window.addEventListener("online", wake);
+  window.addEventListener("offline", () => {
+    showState();
+    if (socket && socket.opened) ping();
+  });
   document.addEventListener("visibilitychange", wake);
   window.live = { send, connected, apply };
+  showState();
   connect();
 })();

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests.live_helpers import Socket, capture_events, publish_committed
 from workspace import live
+from workspace.live import layer
 from workspace.live.hub import get_hub
 from workspace.live.models import Event, Watermark
 from workspace.live.tasks import prune, prune_events
@@ -172,7 +173,7 @@ async def test_one_layer_subscription_per_process_and_topic(ana, ben):
     for socket in sockets:
         await socket.subscribe({"probe.open": None})
     hub = await get_hub()
-    assert hub.joined == {"probe.open"}
+    assert hub.joined == {"probe.open", layer.CONTROL_TOPIC}  # and access re-checks' group
     assert len(hub.subscribers["probe.open"]) == 3
     event = await publish_committed("probe.open")
     for socket in sockets:
@@ -181,7 +182,7 @@ async def test_one_layer_subscription_per_process_and_topic(ana, ben):
         await socket.close()
     assert "probe.open" not in hub.subscribers
     await asyncio.sleep(0.05)  # LIVE_LINGER_SECONDS is 0 in tests
-    assert hub.joined == set()
+    assert hub.joined == {layer.CONTROL_TOPIC}
 
 
 async def test_a_slow_socket_is_closed_without_stalling_the_others(ana, ben, settings):
@@ -214,15 +215,15 @@ async def test_paused_socket_resumes_in_order(ana):
 
 async def test_sweep_delivers_what_the_layer_lost(ana, settings):
     settings.LIVE_SWEEP_SECONDS = 3600  # on, but the test runs the sweeps itself
-    before = await publish_committed("probe.open")
+    never_sent = database_sync_to_async(Event.objects.create)
+    await never_sent(topic="probe.open", kind="probe.x")  # before anyone follows the topic
     socket = await Socket.open(ana)
     await socket.subscribe({"probe.open": None})
     hub = await get_hub()
-    assert hub.floor == before.id, "the sweep starts where the first socket joined"
-    lost = await database_sync_to_async(Event.objects.create)(topic="probe.open", kind="probe.x")
+    lost = await never_sent(topic="probe.open", kind="probe.x")
     # Never handed to the layer (as if Redis dropped it); the sweep finds it.
     await hub.sweep()
-    assert (await socket.receive())["id"] == lost.id
+    assert (await socket.receive())["id"] == lost.id, "the sweep starts where the socket joined"
     await hub.sweep()
     assert await socket.silent(0.2), "delivered twice"
     await socket.close()

@@ -2,9 +2,10 @@
 
 import pytest
 from django.core.management import call_command
+from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from workspace.live.tasks import prune_events
+from workspace.live.tasks import prune_events, prune_jobs
 
 pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
@@ -46,3 +47,15 @@ def test_a_failed_run_still_schedules_the_next(database_tasks, monkeypatch):
     assert scheduled_prunes() == 1
     nxt = DBTaskResult.objects.get(task_path=prune_events.module_path)
     assert nxt.args_kwargs["args"] == [3600] and nxt.run_after is not None
+
+
+def test_a_run_started_again_after_its_worker_died_keeps_one_cycle(database_tasks):
+    """workspace/jobs/ runs a job again when its worker died mid-run: the pruning
+    run that already queued its successor must not queue a second one."""
+    call_command("prune_live_events", every=3600)
+    DBTaskResult.objects.get().claim("worker-that-dies")
+
+    prune_events.call(3600)  # the first attempt, cut short after it queued the next run
+    prune_events.call(3600)  # the same run again, on another worker
+
+    assert prune_jobs(TaskResultStatus.READY).count() == 1

@@ -122,3 +122,15 @@ def test_attach_ignores_other_servers():
         pass
 
     assert wire.attach(send, object()) is None
+
+
+def test_attach_warns_once_and_falls_back_when_daphnes_internals_changed(caplog):
+    changed = protocol(Transport())
+    del changed.send_queue
+    with caplog.at_level("WARNING", logger="workspace.live.wire"):
+        assert wire.attach(daphne_send(changed), object()) is None
+        assert wire.attach(daphne_send(changed), object()) is None
+    assert [record.getMessage() for record in caplog.records] == [
+        "types.SimpleNamespace has no send_queue: live frames go through ASGI send, slower "
+        "and without back-pressure. Twisted/autobahn changed; see tests/live/test_wire_daphne.py."
+    ]

@@ -178,10 +178,12 @@ def test_redis_url_selects_redis_for_the_channel_layer_and_the_cache():
     values = load_settings(SECRET_KEY=SECRET, REDIS_URL=url)
     layer = values["CHANNEL_LAYERS"]["default"]
     assert layer["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
-    assert layer["CONFIG"]["hosts"] == [url]
+    timeouts = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
+    assert layer["CONFIG"]["hosts"] == [{"address": url, **timeouts}]
     cache = values["CACHES"]["default"]
-    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["BACKEND"] == "workspace.cache.FallbackRedisCache"
     assert cache["LOCATION"] == url
+    assert cache["OPTIONS"] == timeouts  # nothing on the request path waits long for Redis
 
 
 def test_email_url_configures_the_default_mailer():

@@ -7,6 +7,7 @@ The whole public API, for services and apps:
     live.publish("client.42", "client.updated", {"field": "name"}, html=fragment)
     live.register_topic("client", policies.can_view_client_topic)
     live.register_action("chat.send", handler)   # async def handler(socket, frame)
+    live.recheck_access([hannah.pk], ["room.12"])  # after taking Hannah out of room 12
 
 `publish` writes an event row in the caller's transaction and delivers it when
 that transaction commits (nothing is sent when it rolls back). Apps register,
@@ -15,10 +16,14 @@ per topic prefix, the policy deciding who may subscribe; they do it in their
 frames over the socket registers a handler per action in its ``consumers.py``
 (imported at start-up too); the handler's ``socket`` can reply, send errors
 and broadcast ephemeral signals (workspace/live/actions.py: ``ActionSocket``).
+A service that changes who may follow a topic calls ``recheck_access`` in its
+transaction: open sockets that lost access drop the topic
+(workspace/live/access.py).
 Nothing outside this package talks to the channel layer
 (tests/live/test_boundaries.py checks it).
 """
 
+from workspace.live.access import recheck_access
 from workspace.live.actions import register_action
 from workspace.live.policies import can_subscribe, register_topic
 
@@ -35,4 +40,4 @@ def publish(topic: str, kind: str, payload: dict | None = None, html: str | None
     return publish_event(topic, kind, payload, html)
 
 
-__all__ = ["can_subscribe", "publish", "register_action", "register_topic"]
+__all__ = ["can_subscribe", "publish", "recheck_access", "register_action", "register_topic"]

@@ -9,9 +9,10 @@ DEFAULTS = {
     "LIVE_RETENTION": timedelta(hours=24),
     # A client that missed more events than this on one topic gets `resync` instead.
     "LIVE_REPLAY_LIMIT": 500,
-    # Replay also re-sends events this close before the client's last id, so an
-    # event whose transaction committed after a later-numbered one is not skipped
-    # (PostgreSQL assigns ids at insert, not at commit). Applying twice is harmless.
+    # Replay also re-sends events this close before the client's last id: one
+    # committed just before it may still have been on its way when the socket
+    # dropped. (Late commits, whatever their length, are found by the horizon
+    # rule: workspace/live/replay.py.) Applying twice is harmless.
     "LIVE_REPLAY_OVERLAP": timedelta(seconds=5),
     # Bad input bounds.
     "LIVE_MAX_TOPICS": 50,
@@ -30,6 +31,10 @@ DEFAULTS = {
     "LIVE_DIRECT_WIRE": True,
     # Presence entries expire unless their process refreshes them (every third of this).
     "LIVE_PRESENCE_TTL": 60,
+    # Every this many seconds each process re-checks every socket's topics against the
+    # policies, in case an access change's re-check message was lost (a Redis restart,
+    # another process with the in-memory layer). 0 turns it off.
+    "LIVE_RECHECK_SECONDS": 60.0,
 }
 
 

@@ -28,9 +28,15 @@ Frames from the server: ``live.event`` {topic, id, kind, html, payload},
 ``live.presence`` {topic, people}, ``live.signal`` {topic, kind, user: {id,
 name}, ...} (ephemeral: never logged nor replayed; not sent back to the
 socket it came from), ``live.resync`` {topic, id},
-``live.subscribed``/``live.unsubscribed`` {topic}, ``live.error`` {code,
-message, topic?, ...} (apps add fields such as ``client_id``,
-``retry_after``), ``live.pong``, and apps' own replies (``chat.sent``).
+``live.subscribed``/``live.unsubscribed`` {topic}, ``live.revoked`` {topic}
+(the person lost access to a topic the socket followed -- taken out of a
+room, a meeting made private, a role changed: the socket no longer follows
+it and the tab shows that the content is gone; workspace/live/access.py),
+``live.error`` {code, message, topic?, ...} (apps add fields such as
+``client_id``, ``retry_after``), ``live.pong``, and apps' own replies
+(``chat.sent``). Close codes: 4401 signed out, 4403 account deactivated
+(also while the socket is open), 4008 too slow (reconnect and replay), 1011
+unavailable (reconnect).
 Error codes of the bus: bad_json, bad_frame, too_large, unknown_action,
 bad_topic, bad_last_id, too_many_topics, forbidden, not_subscribed,
 unavailable, server_error (an app's handler failed; ``action`` says which).
@@ -48,12 +54,11 @@ from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.contrib.auth import get_user_model
 
-from workspace.live import conf, wire
+from workspace.live import access, conf, wire
 from workspace.live.actions import ActionSocket, action_names, handler_for
 from workspace.live.hub import get_hub
-from workspace.live.policies import can_subscribe, is_valid_topic
+from workspace.live.policies import is_valid_topic
 from workspace.live.presence import member_entry
 from workspace.live.replay import catch_up
 
@@ -73,11 +78,26 @@ def frame(**fields) -> str:
 class TopicState:
     """One followed topic on one socket."""
 
-    __slots__ = ("pending", "recent")
+    __slots__ = ("holds", "pending", "recent")
 
     def __init__(self):
-        self.pending: list | None = []  # live events held back while the log replays
+        # Live events held back while the log replays or access is re-checked.
+        self.pending: list | None = []
+        self.holds = 1  # the replay; each running access re-check adds one
         self.recent: dict[int, None] = {}  # ids already sent (replay and live overlap)
+
+    def hold(self) -> None:
+        self.holds += 1
+        if self.pending is None:
+            self.pending = []
+
+    def release(self) -> list:
+        """End one hold: the events held back, once no hold is left (else nothing yet)."""
+        self.holds -= 1
+        if self.holds > 0:
+            return []
+        held, self.pending = self.pending, None
+        return held
 
     def first_sighting(self, event_id: int) -> bool:
         if event_id in self.recent:
@@ -101,6 +121,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self._writer = None
         self._wire = None  # daphne's connection, when the bus may write to it directly
         self._loop = asyncio.get_running_loop()
+        self._rechecks = 0  # access re-checks that reached this socket
         # Frames go straight to the server, past the session middleware's wrapper
         # (workspace.live.routing.RawSend put the server's send in the scope).
         self._send = self.scope.get("live.send") or self.base_send
@@ -120,6 +141,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAVAILABLE)
             return
+        self.hub.attach(self)
         await self.accept()
         wire.close_when_too_large(self._send)
         self._wire = wire.attach(self._send, self) if conf.get("LIVE_DIRECT_WIRE") else None
@@ -194,10 +216,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 wanted.append((topic, last_id))
         if not wanted:
             return
-        allowed = await database_sync_to_async(self._allowed)([topic for topic, _ in wanted])
+        allowed = await self._allowed_now([topic for topic, _ in wanted])
         if allowed is None:
-            self._closed = True
-            return await self.close(code=CLOSE_DEACTIVATED)
+            return await self._close(CLOSE_DEACTIVATED)
         granted = []
         for topic, last_id in wanted:
             if topic in allowed:
@@ -226,18 +247,25 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 self.push(frame(type="live.resync", topic=topic, id=catchup.position))
             for event_id, text in catchup.events:
                 if state.first_sighting(event_id):
-                    self.push(text)
-            pending, state.pending = state.pending, None
-            for event_id, text in pending:
-                if state.first_sighting(event_id):
-                    self.push(text)
+                    self.push(text, catching_up=True)
+            self._release(state)
 
-    def _allowed(self, topics: list[str]) -> set[str] | None:
-        """The topics the policies let this user follow; None once deactivated."""
-        user = get_user_model().objects.filter(pk=self.user.pk, is_active=True).first()
-        if user is None:
-            return None
-        return {topic for topic in topics if can_subscribe(user, topic)}
+    async def _allowed_now(self, topics: list[str]) -> set[str] | None:
+        """The topics the policies let this user follow; None once deactivated.
+
+        Asked again if an access re-check reached the socket meanwhile: the
+        answer may have been read before the change it re-checks committed.
+        """
+        while True:
+            rechecks = self._rechecks
+            allowed = await database_sync_to_async(access.allowed_topics)(self.user.pk, topics)
+            if rechecks == self._rechecks:
+                return allowed
+
+    def _release(self, state: TopicState) -> None:
+        for event_id, text in state.release():
+            if state.first_sighting(event_id):
+                self.push(text, catching_up=True)
 
     async def unsubscribe(self, message):
         topics = message.get("topics")
@@ -300,6 +328,59 @@ class LiveConsumer(AsyncWebsocketConsumer):
             logger.exception("Signal %s on %s failed", kind, topic)
             self.send_error("unavailable", "Live updates are unavailable; retry.", topic)
 
+    # --- Access re-checks (the hub runs them: workspace/live/access.py) --------------
+
+    def hold(self, topics: set[str] | None) -> dict[str, TopicState]:
+        """Hold back live events of the followed ``topics`` (None: all) until re-checked."""
+        self._rechecks += 1
+        held = {
+            topic: state
+            for topic, state in self.topics.items()
+            if topics is None or topic in topics
+        }
+        for state in held.values():
+            state.hold()
+        return held
+
+    async def apply_recheck(self, held: dict[str, TopicState], allowed) -> None:
+        """The policies answered: release what is still allowed, drop the rest.
+
+        ``allowed`` is a set of topics, None once the account is deactivated
+        (the socket closes: 4403), or ``access.UNKNOWN`` when the policies
+        could not be asked (1011: the tab reconnects and subscribes afresh).
+        """
+        if self._closed:
+            return
+        if allowed is None:
+            return await self._close(CLOSE_DEACTIVATED)
+        if allowed is access.UNKNOWN:
+            return await self._close(CLOSE_UNAVAILABLE)
+        for topic, state in held.items():
+            if self.topics.get(topic) is not state:
+                continue  # unsubscribed meanwhile
+            if topic in allowed:
+                self._release(state)
+            else:
+                await self._revoke(topic)
+
+    async def _revoke(self, topic: str) -> None:
+        """Stop following a topic the person lost access to, and tell the tab."""
+        self._unfollow(topic)
+        self.push(frame(type="live.revoked", topic=topic))
+        if topic in self.here:
+            self.here.discard(topic)
+            try:
+                await self.hub.set_here(self, topic, False)
+            except Exception:  # presence is best effort; its entry expires anyway
+                logger.exception("Presence update failed for %s", topic)
+
+    async def _close(self, code: int) -> None:
+        self._closed = True
+        try:
+            await self.close(code=code)
+        except Exception:  # the connection is already gone
+            logger.debug("Live socket close failed", exc_info=True)
+
     # --- Frames to the browser ------------------------------------------------------
 
     def push_event(self, topic: str, event_id: int, text: str, framed: bytes | None) -> None:
@@ -314,7 +395,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         elif state.first_sighting(event_id):
             self.push(text, framed)
 
-    def push(self, text: str, framed: bytes | None = None) -> None:
+    def push(self, text: str, framed: bytes | None = None, *, catching_up: bool = False) -> None:
         """Send a serialized frame in order, without ever waiting for this client.
 
         Under daphne the frame (``framed``: already a WebSocket frame, built
@@ -323,12 +404,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
         without being scheduled when the server's ``send`` does not block.
         While a write waits, or the client is not reading, frames wait in a
         bounded queue; a socket whose queue is full is closed and catches up
-        by replay when it reconnects.
+        by replay when it reconnects. A replay (``catching_up``) is pushed all at
+        once, before the client could read any of it, so it does not count
+        against that bound (it has its own: ``LIVE_REPLAY_LIMIT`` per topic).
         """
         if self._closed:
             return
         if self._writing or self._paused:
-            if len(self._queue) >= conf.get("LIVE_SEND_QUEUE"):
+            if not catching_up and len(self._queue) >= conf.get("LIVE_SEND_QUEUE"):
                 return self._too_slow()
             self._queue.append(text)
             return

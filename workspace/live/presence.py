@@ -74,7 +74,7 @@ class RedisPresence:
     def __init__(self, url: str, prefix: str):
         from redis import asyncio as aioredis
 
-        self.redis = aioredis.Redis.from_url(url)
+        self.redis = aioredis.Redis.from_url(url, **settings.REDIS_TIMEOUTS)
         self.prefix = prefix
 
     async def add(self, topic: str, entry: str, ttl: float) -> None:

@@ -1,7 +1,30 @@
-"""What a reconnecting client missed: read from the event log, in id order."""
+"""What a reader of the event log has not seen yet: the replay a reconnecting
+client gets, and what the hub's sweep reads.
+
+PostgreSQL assigns an event's id at insert, not at commit: a transaction can
+take id 100, run for a minute (an .ics import, a merge) and commit after id
+101 was delivered. Ids alone cannot say what a reader missed, and no time
+window is long enough for every transaction. So each event row records, at
+insert, its transaction (``xact``) and the oldest transaction still running
+as the inserting statement began (``horizon``, its snapshot's xmin); both are
+NULL on SQLite, where one writer at a time keeps ids in commit order.
+
+- Replay: a tab that saw event L (or whose page was drawn at L) may lack an
+  event E with a lower id only if E's transaction had not committed when L's
+  insert began; such a transaction has an id >= horizon(L). So the client
+  gets the topic's events with id > L, and those with id < L and
+  xact >= horizon(L), plus those up to ``LIVE_REPLAY_OVERLAP`` older than L
+  (an event committed just before L may still have been on its way when the
+  socket dropped). Some of those the tab already has: applying one twice
+  changes nothing, and the socket sends each id once.
+- The sweep keeps a ``LogPosition``: a snapshot on PostgreSQL (transactions
+  below xmax, but those running then, had ended), the last id on SQLite. It
+  reads exactly what was not visible there: no window, no re-reading.
+"""
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q
 
 from workspace.live import conf
@@ -20,46 +43,96 @@ def pruned_through() -> int:
     return Watermark.objects.values_list("pruned_through", flat=True).first() or 0
 
 
+def latest_id() -> int:
+    return Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def anchor(last_id: int) -> tuple | None:
+    """(created_at, horizon) of the event ``last_id``, or of the closest one below it.
+
+    A lower row serves as well: its insert began before ``last_id`` was
+    taken, so its horizon is no later. None when no row is left at or below.
+    """
+    return (
+        Event.objects.filter(id__lte=last_id)
+        .order_by("-id")
+        .values_list("created_at", "horizon")
+        .first()
+    )
+
+
+def missed_since(last_id: int, anchored: tuple | None) -> Q:
+    """The events of a topic that a client whose last id is ``last_id`` may lack."""
+    if anchored is None:
+        # Nothing at or below last_id is left: whatever is there is newer or committed late.
+        return Q()
+    created_at, horizon = anchored
+    missed = Q(id__gt=last_id)
+    if horizon is not None:  # PostgreSQL: transactions open when last_id was inserted
+        missed |= Q(id__lt=last_id, xact__gte=horizon)
+    if overlap := conf.get("LIVE_REPLAY_OVERLAP"):
+        missed |= Q(id__lte=last_id, created_at__gte=created_at - overlap)
+    return missed
+
+
 def catch_up(requests: list[tuple[str, int | None]]) -> dict[str, Catchup]:
     """For each (topic, last id the client saw) the events it missed, or a resync.
 
     ``None`` as last id means "nothing to replay". Past the retention watermark,
     or more than ``LIVE_REPLAY_LIMIT`` events behind, the answer is a resync.
-    Events up to ``LIVE_REPLAY_OVERLAP`` older than the client's last event are
-    sent again (see conf.py): applying an event twice changes nothing.
+    What counts as missed is ``missed_since`` (see the module docstring).
     """
     result = {}
-    wanted = [(topic, last_id) for topic, last_id in requests if last_id is not None]
-    if not wanted:
+    if all(last_id is None for _, last_id in requests):
         return {topic: Catchup() for topic, _ in requests}
     watermark = pruned_through()
     limit = conf.get("LIVE_REPLAY_LIMIT")
-    overlap = conf.get("LIVE_REPLAY_OVERLAP")
-    anchors: dict[int, object] = {}
+    anchors: dict[int, tuple | None] = {}
     end = None
     for topic, last_id in requests:
         if last_id is None:
             result[topic] = Catchup()
             continue
-        if last_id < watermark:
-            events = None
-        else:
-            missed = Q(id__gt=last_id)
-            if overlap and last_id:
-                if last_id not in anchors:
-                    anchors[last_id] = (
-                        Event.objects.filter(id__lte=last_id)
-                        .order_by("-id")
-                        .values_list("created_at", flat=True)
-                        .first()
-                    )
-                if anchors[last_id] is not None:
-                    missed |= Q(id__lte=last_id, created_at__gte=anchors[last_id] - overlap)
+        events = None
+        if last_id >= watermark:
+            if last_id not in anchors:
+                anchors[last_id] = anchor(last_id)
+            missed = missed_since(last_id, anchors[last_id])
             events = list(Event.objects.filter(missed, topic=topic).order_by("id")[: limit + 1])
         if events is None or len(events) > limit:
             if end is None:
-                end = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                end = latest_id()
             result[topic] = Catchup(resync=True, position=end)
         else:
             result[topic] = Catchup(events=[(event.id, event_frame(event)) for event in events])
     return result
+
+
+@dataclass(frozen=True)
+class LogPosition:
+    """How much of the event log a reader has seen (see the module docstring)."""
+
+    end: int = 0  # SQLite: every id up to this one
+    xmax: int | None = None  # PostgreSQL: every transaction below this one had ended...
+    running: tuple[int, ...] = ()  # ...but these, still running
+
+    def unseen(self) -> Q:
+        if self.xmax is None:
+            return Q(id__gt=self.end)
+        return Q(xact__gte=self.xmax) | Q(xact__in=self.running)
+
+
+def log_position() -> LogPosition:
+    """Where the event log stands now, for ``unseen_ids``."""
+    if connection.vendor != "postgresql":
+        return LogPosition(end=latest_id())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_snapshot()::text")
+        _, xmax, running = cursor.fetchone()[0].split(":")
+    return LogPosition(xmax=int(xmax), running=tuple(int(xid) for xid in running.split(",") if xid))
+
+
+def unseen_ids(position: LogPosition, after: int, limit: int) -> list[tuple[int, str]]:
+    """(id, topic) of events not visible at ``position``, in id order, from id ``after`` on."""
+    rows = Event.objects.filter(position.unseen(), id__gt=after).order_by("id")
+    return list(rows.values_list("id", "topic")[:limit])

@@ -22,16 +22,31 @@ that protocol directly, for two things ASGI cannot do:
   and is closed when its queue is full; the browser replays on reconnect.
 
 These are private parts of daphne, autobahn and Twisted (pinned in
-requirements.lock). ``attach`` checks for every one it needs and falls back
-to ``send`` when any is missing; ``LIVE_DIRECT_WIRE = False`` turns the direct
-path off altogether.
+pyproject.toml; tests/live/test_wire_daphne.py runs them for real). ``attach``
+checks for every one it needs and falls back to ``send`` when any is missing,
+with a warning; ``LIVE_DIRECT_WIRE = False`` (env ``LIVE_DIRECT_WIRE=0``) turns
+the direct path off altogether. At DEBUG level it logs each socket it attaches
+to and, when that socket's connection ends, how many frames went directly.
 
 Under other servers ``send`` (which then waits for slow clients itself) and
 the bounded queue do the same job, more slowly.
 """
 
 import functools
+import logging
 import struct
+
+logger = logging.getLogger(__name__)
+
+# What ``attach`` and ``DirectWire`` use of daphne's (autobahn's) protocol object.
+PROTOCOL_NEEDS = (
+    "registerProducer",
+    "transport",
+    "state",
+    "send_queue",
+    "STATE_OPEN",
+    "_perMessageCompress",
+)
 
 
 def text_frame(text: str) -> bytes:
@@ -54,9 +69,10 @@ class _Producer:
     before the WebSocket upgrade, and passes the calls on to it.
     """
 
-    def __init__(self, socket, previous=None):
+    def __init__(self, socket, previous=None, direct=None):
         self.socket = socket
         self.previous = previous
+        self.direct = direct
 
     def pauseProducing(self):  # Twisted names
         self.socket.pause_writing()
@@ -68,7 +84,9 @@ class _Producer:
         if self.previous is not None:
             self.previous.resumeProducing()
 
-    def stopProducing(self):
+    def stopProducing(self):  # the connection is gone
+        if self.direct is not None:
+            logger.debug("Live socket closed; %d frames went directly", self.direct.written)
         self.socket.pause_writing()
         if self.previous is not None:
             self.previous.stopProducing()
@@ -93,6 +111,7 @@ class DirectWire:
         self.protocol = protocol
         self.transport = protocol.transport
         self.immediate = _plain_tcp(self.transport)
+        self.written = 0  # frames written here rather than through ``send`` (logged at the end)
 
     def write(self, frame: bytes) -> bool:
         """Write, or return False when only autobahn itself may send now."""
@@ -103,6 +122,7 @@ class DirectWire:
             or protocol.send_queue
         ):
             return False
+        self.written += 1
         if (
             self.immediate
             and transport.connected
@@ -144,24 +164,33 @@ def attach(send, socket) -> DirectWire | None:
     protocol = _daphne_connection(send)
     if protocol is None:
         return None
-    if not all(
-        hasattr(protocol, name)
-        for name in (
-            "registerProducer",
-            "transport",
-            "state",
-            "send_queue",
-            "STATE_OPEN",
-            "_perMessageCompress",
-        )
-    ):
+    if missing := tuple(name for name in PROTOCOL_NEEDS if not hasattr(protocol, name)):
+        _warn_unsupported(type(protocol), missing)
         return None
     transport = protocol.transport
     previous = getattr(transport, "producer", None)
+    direct = DirectWire(protocol)
     try:
         if previous is not None:
             transport.unregisterProducer()
-        protocol.registerProducer(_Producer(socket, previous), True)
+        protocol.registerProducer(_Producer(socket, previous, direct), True)
     except RuntimeError:
         return None
-    return DirectWire(protocol)
+    logger.debug(
+        "Live socket attached to %s: direct writes%s",
+        type(protocol).__name__,
+        ", straight to the socket" if direct.immediate else ", through Twisted's buffer",
+    )
+    return direct
+
+
+@functools.cache
+def _warn_unsupported(protocol_class: type, missing: tuple[str, ...]) -> None:
+    """Once per process: the server is daphne, but its internals are not the ones known."""
+    logger.warning(
+        "%s.%s has no %s: live frames go through ASGI send, slower and without "
+        "back-pressure. Twisted/autobahn changed; see tests/live/test_wire_daphne.py.",
+        protocol_class.__module__,
+        protocol_class.__qualname__,
+        ", ".join(missing),
+    )

@@ -1,16 +1,12 @@
 from django.core.management.base import BaseCommand
 from django.tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
-from workspace.live.tasks import prune, prune_events
+from workspace.live.tasks import prune, prune_events, prune_jobs
 
 
 def pruning_scheduled() -> bool:
     """Whether a pruning cycle is already queued or running in the task database."""
-    return DBTaskResult.objects.filter(
-        task_path=prune_events.module_path,
-        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
-    ).exists()
+    return prune_jobs(TaskResultStatus.READY, TaskResultStatus.RUNNING).exists()
 
 
 class Command(BaseCommand):
@@ -32,4 +28,4 @@ class Command(BaseCommand):
             self.stdout.write("Pruning is already scheduled; nothing to do.")
         else:
             prune_events.enqueue(every)
-            self.stdout.write(f"Pruning enqueued; it will repeat every {every} s under db_worker.")
+            self.stdout.write(f"Pruning enqueued; it will repeat every {every} s under run_worker.")

@@ -220,7 +220,7 @@ async def run_faults(serve, server_db, redis) -> list[Row]:
 async def fault_while_streaming(name, tabs, publisher, topic, fault) -> Row:
     """Events flow (20 of them), then the fault; the stream goes on through it."""
     connections = [tab.connections for tab in tabs]
-    stream = await publisher.stream(topic, 80)
+    stream = await publisher.stream(topic, 50)
     await stream.first(20)
     recovered_at = await fault
     ids = await stream.finish()

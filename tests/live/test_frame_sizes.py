@@ -10,7 +10,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.live.test_processes import open_socket, subscribe
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.backend]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def frame_of(size: int) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.backend]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 UPGRADE_HINT = (
     "Twisted, autobahn or daphne changed what workspace/live/wire.py relies on: adapt "

@@ -10,12 +10,14 @@ prefix, and stops it afterwards.
 
 import json
 import os
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -58,7 +60,10 @@ class ServerDatabase:
 
     def run(self, *args: str, script: str = "tests.serverctl", **env) -> dict:
         """Run tests/serverctl.py (or another ``script`` module) against the servers'
-        database; returns its JSON answer."""
+        database; returns its JSON answer. A serverctl command with the servers'
+        own settings goes to this database's long-lived serverctl (``helper``)."""
+        if script == "tests.serverctl" and not env and (helper := self.helper()):
+            return helper.ask(list(args))
         done = subprocess.run(  # noqa: S603
             [sys.executable, "-m", script, *args],
             cwd=ROOT,
@@ -69,6 +74,75 @@ class ServerDatabase:
         )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def helper(self) -> "Helper | None":
+        """This database's serverctl process, started on first use; None while another
+        thread uses it (that caller then starts a process of its own)."""
+        if getattr(self, "_helper", None) is None:
+            self._helper = Helper(self.env())
+        return self._helper if self._helper.lock.acquire(blocking=False) else None
+
+    def run_code(self, code: str, *args) -> dict:
+        """Run Python ``code`` with Django set up against the servers' database (see
+        tests/serverctl.py); returns the JSON its last printed line holds."""
+        helper = self.helper()
+        if helper is None:  # busy: wait for it
+            self._helper.lock.acquire()
+            helper = self._helper
+        return helper.ask({"code": code, "args": list(args)})
+
+    def stop_helper(self) -> None:
+        if getattr(self, "_helper", None) is not None:
+            self._helper.stop()
+            self._helper = None
+
+
+class Helper:
+    """A ``python -m tests.serverctl --stdin`` process: one command per line, so a test
+    pays Django's start-up once, not per command. ``ask`` expects the caller to hold
+    ``lock`` (ServerDatabase.helper took it) and releases it."""
+
+    ANSWER_TIMEOUT = 60
+
+    def __init__(self, env: dict):
+        self.lock = threading.Lock()
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.serverctl", "--stdin"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            text=True,
+        )
+
+    def ask(self, request) -> dict:
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            ready, _, _ = select.select([self.process.stdout], [], [], self.ANSWER_TIMEOUT)
+            line = self.process.stdout.readline() if ready else ""
+        finally:
+            self.lock.release()
+        assert line, f"serverctl did not answer {request!r}: {self.stderr()}"
+        answer = json.loads(line)
+        assert "error" not in answer, answer.get("error")
+        return answer["result"]
+
+    def stderr(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read().decode(errors="replace")[-3000:]
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        self.process.stdout.close()
+        self.errors.close()
 
 
 class Server:
@@ -143,12 +217,15 @@ def server_db(request, tmp_path, transactional_db):
         user = db.get("USER") or "postgres"
         password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
         host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-        return ServerDatabase(
+        database = ServerDatabase(
             f"postgres://{user}{password}@{host}:{port}/{connection.settings_dict['NAME']}"
         )
-    path = tmp_path / "server.sqlite3"
-    shutil.copy(request.getfixturevalue("migrated_sqlite"), path)
-    return ServerDatabase(f"sqlite:///{path}")
+    else:
+        path = tmp_path / "server.sqlite3"
+        shutil.copy(request.getfixturevalue("migrated_sqlite"), path)
+        database = ServerDatabase(f"sqlite:///{path}")
+    yield database
+    database.stop_helper()
 
 
 @pytest.fixture

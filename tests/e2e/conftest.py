@@ -1,8 +1,5 @@
-import json
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -71,33 +68,12 @@ def open_live():
     return go
 
 
-SCRIPT_SETUP = """
-import django, json, sys
-django.setup()
-from accounts.models import User
-from records import services
-"""
-
-
 @pytest.fixture
 def run_script(server_db):  # noqa: F811 (the fixture imported above)
     """``run_script(code, *args)``: run Python ``code`` (with Django set up, ``User`` and
     ``services`` imported, ``args`` in ``sys.argv[1:]``) against the servers' database;
     returns the JSON its last line printed."""
-
-    def run(code: str, *args) -> dict:
-        done = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", SCRIPT_SETUP + code, *map(str, args)],
-            cwd=ROOT,
-            env=server_db.env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-    return run
+    return server_db.run_code
 
 
 OPEN_TICKET = """

@@ -103,6 +103,7 @@ def test_an_offline_tab_says_so_within_two_seconds(serve, server_db, sign_in, op
         re.compile(r"^Offline — changes will be sent")
     )
     expect(page.locator(".live-status")).to_be_visible()
+    assert_the_bar_covers_nothing(page)
 
     # Back online: live again, the bar gone, without a reload.
     page.evaluate("window.notReloaded = true")
@@ -213,12 +214,9 @@ def test_a_chat_message_not_sent_is_sent_again_once_when_the_server_is_back(
     browser_problems.clear()
 
 
-def test_the_state_bar_covers_nothing_on_a_desktop_or_a_phone(serve, server_db, sign_in, open_live):
-    server = serve()
-    ada = server_db.run("user", "Ada Admin", "--role", "admin")
-    page = sign_in(server, ada)
-    open_live(page, f"{server.url}/tasks/")
-    page.context.set_offline(True)
+def assert_the_bar_covers_nothing(page) -> None:
+    """On a desktop and on a phone, the state bar overlaps neither the top bar, the
+    main content nor (on a desktop) the person's name in the sidebar."""
     bar = page.locator(".live-status")
     for width, others in ((1280, [".sidebar-me", ".topbar", "#main"]), (390, [".topbar", "#main"])):
         page.set_viewport_size({"width": width, "height": 800})
@@ -227,7 +225,6 @@ def test_the_state_bar_covers_nothing_on_a_desktop_or_a_phone(serve, server_db, 
             assert not overlapping(bar.bounding_box(), page.locator(selector).bounding_box()), (
                 f"at {width} px the bar covers {selector}"
             )
-    page.context.set_offline(False)
 
 
 def overlapping(one: dict, other: dict) -> bool:

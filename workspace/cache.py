@@ -24,6 +24,8 @@ from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from workspace.outages import Outage
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER = 5.0  # seconds the fallback answers alone after Redis failed
@@ -43,39 +45,27 @@ OPERATIONS = (
 )
 
 
-class Breaker:
-    """Whether one Redis location is failing; shared by every thread's cache instance."""
+class Breaker(Outage):
+    """Whether one Redis location is failing; shared by every thread's cache instance.
+    After a failure the cache does not ask Redis again for ``RETRY_AFTER`` seconds."""
 
     def __init__(self, location: str):
-        self.location = location
-        self.lock = threading.Lock()
-        self.down_since: float | None = None
+        super().__init__(
+            logger,
+            "Cache",
+            f"answering from this process's memory, trying Redis again every {RETRY_AFTER:.0f} s",
+        )
         self.retry_at = 0.0
 
     def should_try(self) -> bool:
         return time.monotonic() >= self.retry_at
 
     def failed(self, error: Exception) -> None:
-        with self.lock:
-            self.retry_at = time.monotonic() + RETRY_AFTER
-            if self.down_since is None:
-                self.down_since = time.monotonic()
-                logger.warning(
-                    "Cache unavailable (%r); answering from this process's memory, "
-                    "trying Redis again every %.0f s",
-                    error,
-                    RETRY_AFTER,
-                )
+        self.retry_at = time.monotonic() + RETRY_AFTER
+        super().failed(repr(error))
 
     def succeeded(self) -> None:
-        if self.down_since is None:
-            return
-        with self.lock:
-            if self.down_since is not None:
-                logger.warning(
-                    "Cache available again after %.1f s", time.monotonic() - self.down_since
-                )
-                self.down_since = None
+        self.ended()
 
 
 _breakers: dict[str, Breaker] = {}

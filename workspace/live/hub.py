@@ -158,29 +158,28 @@ class Hub:
         sweeping = conf.get("LIVE_SWEEP_SECONDS") > 0
         if sweeping and layer.outage.ongoing:
             return
-        async with self._membership:
-            if topic in self.joined or topic not in self.subscribers:
-                return
-            try:
-                await self.channel.join(topic)
-            except Exception:
-                if not sweeping:
-                    raise
-                logger.info("Following %s from the event log until the layer is back", topic)
-                return
-            self.joined.add(topic)
+        try:
+            await self._try_join(topic)
+        except Exception:
+            if not sweeping:
+                raise
+            logger.info("Following %s from the event log until the layer is back", topic)
 
     async def _join_pending(self) -> None:
         """Join the groups of followed topics that a layer outage kept the hub out of."""
         for topic in [topic for topic in self.subscribers if topic not in self.joined]:
-            async with self._membership:
-                if topic in self.joined or topic not in self.subscribers:
-                    continue
-                try:
-                    await self.channel.join(topic)
-                except Exception:  # still failing (logged once by the layer): next tick
-                    return
-                self.joined.add(topic)
+            try:
+                await self._try_join(topic)
+            except Exception:  # still failing (logged once by the layer): next tick
+                return
+
+    async def _try_join(self, topic: str) -> None:
+        """Join the topic's group unless already in it or nobody here follows it now."""
+        async with self._membership:
+            if topic in self.joined or topic not in self.subscribers:
+                return
+            await self.channel.join(topic)
+            self.joined.add(topic)
 
     def leave(self, topic: str, socket) -> None:
         sockets = self.subscribers.get(topic)

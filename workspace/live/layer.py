@@ -19,10 +19,11 @@ import asyncio
 import atexit
 import logging
 import threading
-import time
 from collections import deque
 
 from channels.layers import get_channel_layer
+
+from workspace.outages import Outage
 
 logger = logging.getLogger(__name__)
 
@@ -52,39 +53,28 @@ def group_for(topic: str) -> str:
     return f"live.{topic}"
 
 
-class Outage:
-    """Whether the layer is failing now; logged when that starts and when it ends."""
+class LayerOutage(Outage):
+    """An outage of the channel layer, counting the events left to the sweep meanwhile."""
 
     def __init__(self):
-        self.since: float | None = None
-        self.dropped = 0  # events left to the sweep during this outage
-
-    @property
-    def ongoing(self) -> bool:
-        return self.since is not None
+        super().__init__(
+            logger,
+            "Channel layer",
+            "live events reach sockets from the event log (the hubs' sweep) until it is back",
+        )
+        self.dropped = 0
 
     def failed(self, reason: str, dropped: int = 0) -> None:
         self.dropped += dropped
-        if self.since is None:
-            self.since = time.monotonic()
-            logger.warning(
-                "Channel layer unavailable (%s); live events reach sockets "
-                "from the event log (the hubs' sweep) until it is back",
-                reason,
-            )
+        super().failed(reason)
 
     def ended(self) -> None:
-        if self.since is not None:
-            logger.warning(
-                "Channel layer available again after %.1f s; %d events were left to the sweep",
-                time.monotonic() - self.since,
-                self.dropped,
-            )
-            self.since = None
+        if self.ongoing:
+            super().ended(f"; {self.dropped} events were left to the sweep")
             self.dropped = 0
 
 
-outage = Outage()
+outage = LayerOutage()
 
 
 async def _bounded(what: str, call):

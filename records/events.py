@@ -77,5 +77,4 @@ def task_access_changed(task) -> None:
 
 def publish(topics, kind: str, payload: dict) -> list:
     """Publish one event on each topic (in order, no duplicates), sharing one fragment."""
-    html = fragments.render(kind, payload)
-    return [live.publish(topic, kind, payload, html=html) for topic in dict.fromkeys(topics)]
+    return live.publish_each(topics, kind, payload, html=fragments.render(kind, payload))

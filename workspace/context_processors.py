@@ -19,7 +19,7 @@ NAVIGATION = (
     NavItem("Tasks", "check2-square", "records:my_tasks"),
     NavItem("Handoffs", "arrow-left-right", "records:handoff_inbox"),
     NavItem("Calendar", "calendar3", "calendar:home"),
-    NavItem("Reports", "bar-chart", None),
+    NavItem("Reports", "bar-chart", "reports:home"),
     NavItem("Team", "people", "team"),
 )
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "records",
     "chat",
     "calendar_app",
+    "reports",
     "demo",
 ]
 

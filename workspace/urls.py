@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("records.urls")),
     path("chat/", include("chat.urls")),
     path("calendar/", include("calendar_app.urls")),
+    path("reports/", include("reports.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,1 @@
+"""Activity reports (registered in reports/catalog.py)."""

@@ -1,0 +1,1 @@
+"""Health reports (registered in reports/catalog.py)."""

@@ -1,0 +1,1 @@
+"""Support reports (registered in reports/catalog.py)."""

@@ -1,0 +1,1 @@
+"""Teamwork reports (registered in reports/catalog.py)."""

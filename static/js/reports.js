@@ -1,0 +1,129 @@
+// Report pages (templates/reports/report.html): the chart, numbers in the viewer's
+// locale, the custom-range toggle, and the live refresh: when report.<area> says the
+// numbers moved, #report-body is re-fetched at most once every REFRESH_MS.
+(function () {
+  "use strict";
+  const REFRESH_MS = 3000;
+  // Okabe–Ito: told apart by people with every common colour-vision deficiency.
+  const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
+  const locale = document.documentElement.lang && navigator.language.startsWith(document.documentElement.lang)
+    ? navigator.language
+    : navigator.language || undefined;
+  let chart = null;
+  let lastRefresh = 0;
+  let pending = null;
+
+  function formatter(kind, currency) {
+    switch (kind) {
+      case "money":
+        return currency
+          ? new Intl.NumberFormat(locale, { style: "currency", currency, maximumFractionDigits: 0 })
+          : new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+      case "percent":
+        return { format: (v) => new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 }).format(v / 100) };
+      case "hours":
+        return { format: (v) => `${new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(v)} h` };
+      case "days":
+        return { format: (v) => `${new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(v)} d` };
+      default:
+        return new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+    }
+  }
+
+  function localize(root) {
+    for (const el of root.querySelectorAll("data[data-kind]")) {
+      const { kind, currency } = el.dataset;
+      if (kind === "date" || kind === "month") {
+        const day = new Date(`${el.value}T00:00:00`);
+        if (Number.isNaN(day.getTime())) continue;
+        const options = kind === "month" ? { year: "numeric", month: "short" } : { dateStyle: "medium" };
+        el.textContent = new Intl.DateTimeFormat(locale, options).format(day);
+      } else if (el.value !== "") {
+        el.textContent = formatter(kind, currency).format(Number(el.value));
+      }
+    }
+  }
+
+  function monthLabel(label) {
+    const day = /^\d{4}-\d{2}-\d{2}$/.test(label) ? new Date(`${label}T00:00:00`) : null;
+    return day ? new Intl.DateTimeFormat(locale, { year: "2-digit", month: "short" }).format(day) : label;
+  }
+
+  function draw() {
+    const source = document.getElementById("report-chart-data");
+    const canvas = document.getElementById("report-chart");
+    if (chart) { chart.destroy(); chart = null; }
+    if (!source || !canvas || !window.Chart) return;
+    const data = JSON.parse(source.textContent);
+    const format = formatter(data.valueKind, data.currency);
+    const round = data.kind === "doughnut";
+    const horizontal = data.kind === "hbar";
+    const stacked = data.series.some((s) => s.stack);
+    chart = new window.Chart(canvas, {
+      type: round ? "doughnut" : data.kind === "line" ? "line" : "bar",
+      data: {
+        labels: data.labels.map(monthLabel),
+        datasets: data.series.map((s, i) => ({
+          label: s.label,
+          data: s.values,
+          stack: s.stack || `s${i}`,
+          backgroundColor: round ? data.labels.map((_, j) => PALETTE[j % PALETTE.length]) : PALETTE[i % PALETTE.length],
+          borderColor: round ? "#fff" : PALETTE[i % PALETTE.length],
+          tension: 0.25,
+        })),
+      },
+      options: {
+        indexAxis: horizontal ? "y" : "x",
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: { duration: 250 },
+        plugins: {
+          legend: { display: round || data.series.length > 1, position: "bottom" },
+          tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${format.format(ctx.parsed[horizontal ? "x" : "y"] ?? ctx.parsed)}` } },
+        },
+        scales: round ? {} : {
+          [horizontal ? "x" : "y"]: { beginAtZero: true, stacked, ticks: { callback: (v) => format.format(v) } },
+          [horizontal ? "y" : "x"]: { stacked },
+        },
+      },
+    });
+  }
+
+  function refresh() {
+    pending = null;
+    lastRefresh = Date.now();
+    const body = document.getElementById("report-body");
+    if (!body) return;
+    htmx.ajax("GET", location.pathname + location.search, { target: body, swap: "outerHTML" });
+  }
+
+  // At most one refresh every REFRESH_MS, the first soon after the change.
+  function refreshSoon() {
+    if (pending) return;
+    const wait = Math.max(300, lastRefresh + REFRESH_MS - Date.now());
+    pending = setTimeout(refresh, wait);
+  }
+
+  function followsTopic(topic) {
+    const page = document.querySelector("[data-report-topic]");
+    return page && page.dataset.reportTopic === topic;
+  }
+
+  document.addEventListener("live:event", (e) => { if (followsTopic(e.detail.topic)) refreshSoon(); });
+  document.addEventListener("live:resync", (e) => {
+    if (!followsTopic(e.detail.topic)) return;
+    e.preventDefault();
+    refreshSoon();
+  });
+  document.addEventListener("change", (e) => {
+    if (!e.target.matches("[data-period]")) return;
+    const range = document.querySelector("[data-custom-range]");
+    if (range) range.hidden = e.target.value !== "custom";
+  });
+  document.addEventListener("htmx:afterSettle", (e) => {
+    if (e.target.id === "report-body" || e.target.querySelector?.("#report-body")) { localize(document); draw(); }
+  });
+  function start() { localize(document); draw(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

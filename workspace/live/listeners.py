@@ -1,0 +1,34 @@
+"""In-transaction listeners: how a higher app reacts to a lower app's writes.
+
+DESIGN §2: a lower app (records) never imports a higher one (reports,
+automation). Instead the higher app registers, per event-kind prefix, a
+function the bus calls while publishing — inside the writer's transaction,
+so whatever the listener writes (a rollup row, a derived event) commits or
+rolls back with the change itself.
+
+One change published on several topics (a deal move shows on the deal, its
+client, its board and the deals list) reaches each listener once:
+``publish_each`` publishes the events and then tells the listeners.
+"""
+
+import re
+from collections.abc import Callable, Sequence
+
+# handler(kind, payload, topics): topics are every topic the change was published on.
+Listener = Callable[[str, dict, Sequence[str]], None]
+_listeners: list[tuple[str, Listener]] = []
+
+
+def register_listener(kind_prefix: str, handler: Listener) -> None:
+    """Call ``handler`` for every event whose kind starts with ``kind_prefix`` ("deal.")."""
+    if not re.fullmatch(r"[a-z][a-z0-9_.-]*", kind_prefix):
+        raise ValueError(f"{kind_prefix!r} is not an event-kind prefix like 'deal.'.")
+    if (kind_prefix, handler) not in _listeners:
+        _listeners.append((kind_prefix, handler))
+
+
+def tell_listeners(kind: str, payload: dict, topics: Sequence[str]) -> None:
+    """Run the listeners of ``kind`` now (the caller is inside the writer's transaction)."""
+    for prefix, handler in tuple(_listeners):
+        if kind.startswith(prefix):
+            handler(kind, payload, topics)

@@ -15,6 +15,7 @@ is over ``--target`` ms.
     DEBUG=1 .venv/bin/python manage.py seed_demo --scale 100000
     .venv/bin/python bench/pages.py                   # --requests 50 --warmup 5 by default
     .venv/bin/python bench/pages.py --search --target 50   # the searches, and each group's share
+    .venv/bin/python bench/pages.py --reports --target 300 # every report, computed each time
 
 The long-timeline client (``--timeline``, default 2,000 entries) is the
 client with the most timeline entries; the bench tops it up the first time.
@@ -120,9 +121,26 @@ def search_pages() -> list[Page]:
     ]
 
 
+def report_pages() -> list[Page]:
+    """Every report (reports/catalog.py) over the last 12 months, and the home page with its
+    dashboard card. The report cache is off (``--reports`` sets its lifetime to 0), so each
+    request computes the report, as the first tab after a change does."""
+    from reports import catalog
+
+    return [
+        Page("home (dashboard)", "home"),
+        *(
+            Page(f"report: {spec.area_title} · {spec.title}", "reports:report", (spec.slug,))
+            for spec in catalog.all_specs()
+        ),
+    ]
+
+
 def pages(args) -> list[Page]:
     if args.search:
         return search_pages()
+    if args.reports:
+        return report_pages()
     client = long_timeline_client(args.timeline)
     return [
         Page(
@@ -260,11 +278,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--search", action="store_true", help="only the searches, and each search group's share"
     )
+    parser.add_argument(
+        "--reports", action="store_true", help="only the reports and dashboard, cache off"
+    )
     args = parser.parse_args(argv)
 
     import django
 
     django.setup()
+    if args.reports:
+        from reports import caching
+
+        caching.CACHE_SECONDS = 0
     from django.test import Client
 
     from accounts.models import User

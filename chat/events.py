@@ -110,6 +110,7 @@ def message_posted(message, *, parent, mentioned) -> None:
         "author": message.author_id,
         "parent": parent.pk if parent else None,
         "client_id": message.client_id,
+        "room_client": message.room.client_id,  # the CRM client of a client room, or None
         "mentions": sorted(person.pk for person in mentioned),
         "system": message.kind == message.Kind.SYSTEM,
     }

@@ -7,8 +7,9 @@ class ReportsConfig(AppConfig):
 
     def ready(self):
         """Every report in the catalog; the live topics and listeners; the home dashboard."""
-        from reports import catalog, events, home
+        from reports import catalog, events, health, home
 
         catalog.load()
         events.load()
         home.load()
+        health.load()

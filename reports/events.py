@@ -37,7 +37,12 @@ def areas_moved_by(kind: str) -> tuple[str, ...]:
 
 
 def report_changed(kind: str, payload: dict, topics) -> None:
-    """Tell the open report pages of each area ``kind`` moves (in the writer's transaction)."""
+    """Tell the open report pages of each area ``kind`` moves (in the writer's transaction).
+
+    Chat counts only in client rooms: other rooms' messages (private ones, direct
+    messages) are in no report, and even their timing is not announced."""
+    if kind.startswith("chat.") and not payload.get("room_client"):
+        return
     for area in areas_moved_by(kind):
         live.publish(area_topic(area), "report.changed", {"cause": kind})
 

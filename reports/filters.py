@@ -125,14 +125,19 @@ class Filters:
         return self.scope.itemizes_others or person_id == self.scope.viewer_id
 
     def query(self, **changes) -> dict:
-        """The query-string parameters of these filters (with ``changes``)."""
+        """The query-string parameters of these filters (with ``changes``), defaults left
+        out: the same filters always give the same query string (subscriptions match it)."""
         params = {"period": self.period}
         if self.period == "custom":
             params |= {"start": self.start.isoformat(), "end": self.end.isoformat()}
         for name in ("department", "person", "pipeline"):
             if (value := getattr(self, name)) is not None:
                 params[name] = value.pk
-        params |= {"currency": self.currency, "days": self.days} | changes
+        if self.currency != DEFAULT_CURRENCY:
+            params["currency"] = self.currency
+        if self.days != DEFAULT_STUCK_DAYS:
+            params["days"] = self.days
+        params |= changes
         return {key: value for key, value in params.items() if value not in (None, "")}
 
     def query_string(self, **changes) -> str:

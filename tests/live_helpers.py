@@ -16,7 +16,7 @@ from workspace import live
 
 
 @contextmanager
-def capture_events(expected: int | None = None, *, using: str = "default"):
+def capture_events(expected: int | None = None, *, using: str = "default", derived=False):
     """Collect the live events published inside the block, as delivered on commit.
 
     Runs the block's on-commit callbacks at its end (as a commit would), so an
@@ -27,11 +27,19 @@ def capture_events(expected: int | None = None, *, using: str = "default"):
             services.notify(recipient=ana, kind="mention", text="…", link="/")
         assert events[0].topic == f"user.{ana.pk}"
 
+    The events that higher apps' listeners publish in reaction (reports'
+    ``report.changed``, workspace/live/listeners.py) are left out unless
+    ``derived`` is true: a service's test counts what the service publishes.
     Nothing reaches the channel layer. Zulip calls this capture_send_event_calls.
     """
     delivered = []
+
+    def deliver(event):
+        if derived or not event.from_listener:
+            delivered.append(event)
+
     with (
-        mock.patch("workspace.live.outbox.deliver", delivered.append),
+        mock.patch("workspace.live.outbox.deliver", deliver),
         TestCase.captureOnCommitCallbacks(using=using, execute=True),
     ):
         yield delivered

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 class NavItem:
     label: str
     icon: str
-    url_name: str | None  # None: not built yet, shown greyed
+    url_name: str
 
 
 NAVIGATION = (

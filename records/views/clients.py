@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from records import events, policies, services
+from records import client_panels, events, policies, services
 from records.models import TimelineEntry
 from records.selectors.client_page import TIMELINE_FILTERS, client_page, timeline_page
 from workspace.htmx import live_reply
@@ -32,6 +32,7 @@ def client_detail(request, pk: int):
         "can_log": policies.can_log_activity(request.user, client),
         "activity_choices": ACTIVITY_CHOICES,
         "activity": {"kind": "call"},
+        "extra_panels": client_panels.panels(request, client),
         **client_page(client, request.GET.get("kind", "all")),
     }
     return render(request, "records/client_detail.html", context)

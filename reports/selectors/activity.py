@@ -1,1 +1,134 @@
-"""Activity reports (registered in reports/catalog.py)."""
+"""Activity reports: calls, meetings, emails and notes logged, per person and per client.
+
+An activity is a timeline entry of one of those kinds (TimelineEntry.ACTIVITIES),
+logged in the period by a person in scope (its actor). Only counts are shown:
+no title or summary, so a private meeting reveals nothing.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+
+from records.models import TimelineEntry
+from reports import catalog
+from reports.filters import Filters
+from reports.tables import Chart, Column, Report, Series
+
+User = get_user_model()
+
+ACTIVITY_FILTERS = ("period", "department", "person")
+KINDS = (  # (column, label, timeline kind)
+    ("calls", "Calls", TimelineEntry.Kind.CALL),
+    ("meetings", "Meetings", TimelineEntry.Kind.MEETING),
+    ("emails", "Emails", TimelineEntry.Kind.EMAIL),
+    ("notes", "Notes", TimelineEntry.Kind.NOTE),
+)
+COUNT_KEYS = (*(key for key, _label, _kind in KINDS), "total")
+TOP_CLIENTS = 50
+
+
+def activities(filters: Filters):
+    return TimelineEntry.objects.filter(
+        filters.in_period("created_at"),
+        filters.by_people("actor"),
+        kind__in=TimelineEntry.ACTIVITIES,
+    )
+
+
+def kind_counts() -> dict:
+    """Count() aggregates of each kind and in all, for annotate()/aggregate()."""
+    counts = {key: Count("pk", filter=Q(kind=kind)) for key, _label, kind in KINDS}
+    return counts | {"total": Count("pk")}
+
+
+def kind_columns(first: Column) -> list[Column]:
+    return [
+        first,
+        *(Column(key, label, "number") for key, label, _kind in KINDS),
+        Column("total", "Total", "number"),
+    ]
+
+
+def stacked_kinds(kind: str, labels: str) -> Chart:
+    return Chart(kind, labels, tuple(Series(label, key, "kind") for key, label, _kind in KINDS))
+
+
+def counts_of(row: dict) -> dict:
+    return {key: row[key] for key in COUNT_KEYS}
+
+
+@catalog.report(
+    "activity-people",
+    area="activity",
+    title="Activity per person",
+    summary="Calls, meetings, emails and notes each person logged.",
+    filters=ACTIVITY_FILTERS,
+)
+def per_person(filters: Filters) -> Report:
+    """One row per person, by name; people whose own numbers the viewer may not see, and
+    activities of people since deleted, are added up in "Others"."""
+    counted = activities(filters).values("actor_id").annotate(**kind_counts()).order_by()
+    names = {
+        pk: full_name or email
+        for pk, full_name, email in User.objects.filter(
+            pk__in=[row["actor_id"] for row in counted]
+        ).values_list("pk", "full_name", "email")
+    }
+    rows, others = [], dict.fromkeys(COUNT_KEYS, 0)
+    for row in counted:
+        if row["actor_id"] is not None and filters.itemizes(row["actor_id"]):
+            rows.append({"person": names[row["actor_id"]], **counts_of(row)})
+        else:
+            others = {key: others[key] + row[key] for key in COUNT_KEYS}
+    rows.sort(key=lambda row: row["person"])
+    if others["total"]:
+        rows.append({"person": "Others", **others})
+    return Report(
+        title="Activities logged per person",
+        columns=kind_columns(Column("person", "Person", "person")),
+        rows=rows,
+        chart=stacked_kinds("bar", "person"),
+        totals={"person": "Total"} | {key: sum(row[key] for row in rows) for key in COUNT_KEYS},
+        empty="No calls, meetings, emails or notes logged in this period.",
+    )
+
+
+@catalog.report(
+    "activity-clients",
+    area="activity",
+    title="Activity per client",
+    summary="Calls, meetings, emails and notes logged on each client, busiest first.",
+    filters=ACTIVITY_FILTERS,
+)
+def per_client(filters: Filters) -> Report:
+    """The TOP_CLIENTS clients with the most activities (ties by name); the totals count
+    every client, and a note says how many more there were."""
+    logged = activities(filters)
+    busiest = (
+        logged.values("client_id", "client__name")
+        .annotate(**kind_counts())
+        .order_by("-total", "client__name", "client_id")[:TOP_CLIENTS]
+    )
+    rows = [
+        {
+            "client": row["client__name"],
+            **counts_of(row),
+            "link": reverse("records:client_detail", args=[row["client_id"]]),
+        }
+        for row in busiest
+    ]
+    overall = logged.aggregate(**kind_counts(), clients=Count("client_id", distinct=True))
+    left_out = overall["clients"] - len(rows)
+    return Report(
+        title="Activities logged per client",
+        columns=kind_columns(Column("client", "Client")),
+        rows=rows,
+        chart=stacked_kinds("hbar", "client"),
+        totals={"client": "All clients"} | counts_of(overall),
+        notes=[f"{left_out} more client{pluralize(left_out)} had activity; the totals count them."]
+        if left_out > 0
+        else [],
+        row_link="link",
+        empty="No calls, meetings, emails or notes logged in this period.",
+    )

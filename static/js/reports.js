@@ -1,6 +1,6 @@
-// Report pages (templates/reports/report.html): the chart, numbers in the viewer's
-// locale, the custom-range toggle, and the live refresh: when report.<area> says the
-// numbers moved, #report-body is re-fetched at most once every REFRESH_MS.
+// Report pages (templates/reports/report.html) and the home page's key numbers: the
+// chart, numbers in the viewer's locale, the custom-range toggle, and the live refresh:
+// when report.<area> says the numbers moved, the region showing them is re-fetched.
 (function () {
   "use strict";
   const REFRESH_MS = 3000;
@@ -10,8 +10,7 @@
     ? navigator.language
     : navigator.language || undefined;
   let chart = null;
-  let lastRefresh = 0;
-  let pending = null;
+  let drawnFrom = null; // the #report-chart-data element the chart was drawn from
 
   function formatter(kind, currency) {
     switch (kind) {
@@ -53,6 +52,7 @@
     const source = document.getElementById("report-chart-data");
     const canvas = document.getElementById("report-chart");
     if (chart) { chart.destroy(); chart = null; }
+    drawnFrom = source;
     if (!source || !canvas || !window.Chart) return;
     const data = JSON.parse(source.textContent);
     const format = formatter(data.valueKind, data.currency);
@@ -89,39 +89,49 @@
     });
   }
 
-  function refresh() {
-    pending = null;
-    lastRefresh = Date.now();
-    const body = document.getElementById("report-body");
-    if (!body) return;
-    htmx.ajax("GET", location.pathname + location.search, { target: body, swap: "outerHTML" });
+  // Live regions: an element with data-refresh-topics is re-fetched (from data-refresh-url,
+  // or the page's own address) when an event arrives on one of those topics, at most once
+  // every REFRESH_MS, the first soon after the change.
+  const timers = new Map();
+  const lastRefresh = new Map();
+
+  function refresh(id) {
+    timers.delete(id);
+    lastRefresh.set(id, Date.now());
+    const region = document.getElementById(id);
+    if (!region) return;
+    const url = region.dataset.refreshUrl || location.pathname + location.search;
+    htmx.ajax("GET", url, { target: region, swap: "outerHTML" });
   }
 
-  // At most one refresh every REFRESH_MS, the first soon after the change.
-  function refreshSoon() {
-    if (pending) return;
-    const wait = Math.max(300, lastRefresh + REFRESH_MS - Date.now());
-    pending = setTimeout(refresh, wait);
+  function refreshSoon(region) {
+    if (timers.has(region.id)) return;
+    const wait = Math.max(300, (lastRefresh.get(region.id) || 0) + REFRESH_MS - Date.now());
+    timers.set(region.id, setTimeout(() => refresh(region.id), wait));
   }
 
-  function followsTopic(topic) {
-    const page = document.querySelector("[data-report-topic]");
-    return page && page.dataset.reportTopic === topic;
+  function regionsFollowing(topic) {
+    return [...document.querySelectorAll("[data-refresh-topics][id]")].filter((el) =>
+      el.dataset.refreshTopics.split(" ").includes(topic),
+    );
   }
 
-  document.addEventListener("live:event", (e) => { if (followsTopic(e.detail.topic)) refreshSoon(); });
+  document.addEventListener("live:event", (e) => regionsFollowing(e.detail.topic).forEach(refreshSoon));
   document.addEventListener("live:resync", (e) => {
-    if (!followsTopic(e.detail.topic)) return;
+    const regions = regionsFollowing(e.detail.topic);
+    if (!regions.length) return;
     e.preventDefault();
-    refreshSoon();
+    regions.forEach(refreshSoon);
   });
   document.addEventListener("change", (e) => {
     if (!e.target.matches("[data-period]")) return;
     const range = document.querySelector("[data-custom-range]");
     if (range) range.hidden = e.target.value !== "custom";
   });
-  document.addEventListener("htmx:afterSettle", (e) => {
-    if (e.target.id === "report-body" || e.target.querySelector?.("#report-body")) { localize(document); draw(); }
+  // After any swap: localize what came in; redraw when the chart's data is a new element.
+  document.addEventListener("htmx:afterSettle", () => {
+    localize(document);
+    if (document.getElementById("report-chart-data") !== drawnFrom) draw();
   });
   function start() { localize(document); draw(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

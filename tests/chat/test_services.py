@@ -71,6 +71,7 @@ def test_send_numbers_the_message_and_publishes_it_on_the_room(ana, acme_room):
         "author": ana.pk,
         "parent": None,
         "client_id": sent_id,
+        "room_client": acme_room.client_id,
         "mentions": [],
         "system": False,
     }
@@ -540,6 +541,7 @@ def test_system_messages_go_to_the_client_room(ana):
         "author": None,
         "parent": None,
         "client_id": None,
+        "room_client": client.pk,
         "mentions": [],
         "system": True,
     }

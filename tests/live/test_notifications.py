@@ -168,7 +168,7 @@ def test_the_bell_shows_the_unread_count_on_every_page(client, member):
     page = client.get(reverse("home")).content.decode()
     assert 'id="notification-count" class="badge rounded-pill bell-count">1<' in page
     assert "Ben mentioned you" in page
-    assert f'data-live-topics="user.{member.pk}"' in page
+    assert f'data-live-topics="user.{member.pk} ' in page  # then the report topics
     assert 'data-live-since="' in page
     assert "js/live.js" in page
 

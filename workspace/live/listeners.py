@@ -13,10 +13,12 @@ client, its board and the deals list) reaches each listener once:
 
 import re
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 
 # handler(kind, payload, topics): topics are every topic the change was published on.
 Listener = Callable[[str, dict, Sequence[str]], None]
 _listeners: list[tuple[str, Listener]] = []
+_running: ContextVar[bool] = ContextVar("live_listener_running", default=False)
 
 
 def register_listener(kind_prefix: str, handler: Listener) -> None:
@@ -29,6 +31,16 @@ def register_listener(kind_prefix: str, handler: Listener) -> None:
 
 def tell_listeners(kind: str, payload: dict, topics: Sequence[str]) -> None:
     """Run the listeners of ``kind`` now (the caller is inside the writer's transaction)."""
-    for prefix, handler in tuple(_listeners):
-        if kind.startswith(prefix):
-            handler(kind, payload, topics)
+    token = _running.set(True)
+    try:
+        for prefix, handler in tuple(_listeners):
+            if kind.startswith(prefix):
+                handler(kind, payload, topics)
+    finally:
+        _running.reset(token)
+
+
+def listening() -> bool:
+    """Whether a listener is running now: what it publishes follows from another change
+    (tests of a service's own events leave those out, tests/live_helpers.py)."""
+    return _running.get()

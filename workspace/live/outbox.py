@@ -14,7 +14,7 @@ from functools import partial
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from workspace.live import layer
+from workspace.live import layer, listeners
 from workspace.live.models import Event
 from workspace.live.policies import KIND_RE, check_topic
 
@@ -45,6 +45,7 @@ def publish(topic: str, kind: str, payload: dict | None = None, html: str | None
     event = Event(topic=topic, kind=kind, payload=payload or {}, html=html or "")
     json.dumps(event.payload, cls=DjangoJSONEncoder)  # fail in the service, not on commit
     event.save()
+    event.from_listener = listeners.listening()  # not a column; tests tell derived events apart
     transaction.on_commit(partial(deliver, event), robust=True)
     if (recorded := _recorded.get()) is not None:
         recorded.append(event)

@@ -15,6 +15,7 @@ from itertools import pairwise
 from django.utils import timezone
 
 from accounts.models import User
+from demo import story
 from demo.book_words import (
     ACTIVITY_BODIES,
     ACTIVITY_LINES,
@@ -43,6 +44,7 @@ from records.services.base import record_name
 from records.services.deals import deal_move_summary
 
 DAY = timedelta(days=1)
+OPEN_TICKET_DAYS = 20  # the backlog: open tickets were opened in the last days
 HOUR = timedelta(hours=1)
 Kind = TimelineEntry.Kind
 
@@ -56,6 +58,20 @@ class Generator:
         self.staff = Staff.load()
         self.setup = Setup.load()
         self.history = History(self.setup)
+        self.quiet: set[int] = set()  # clients gone quiet (demo/story.py): no recent activity
+
+    def weights(self, client: Client, weights):
+        """The story's month ``weights``, silenced for a client gone quiet."""
+        return story.silenced(weights) if client.pk in self.quiet else weights
+
+    def settled(self, client: Client, status: str, closed: str, done) -> str:
+        """``status``, or ``closed`` for a client gone quiet when ``status`` is not one of
+        ``done`` (nothing of theirs is open)."""
+        return closed if client.pk in self.quiet and status not in done else status
+
+    def lively(self, clients: list[Client]) -> list[Client]:
+        """The clients not gone quiet: the ones handoffs and tasks may concern."""
+        return [client for client in clients if client.pk not in self.quiet]
 
     def between(self, start, end):
         """A moment between ``start`` and ``end`` (``start`` if the span is empty)."""
@@ -64,6 +80,18 @@ class Generator:
 
     def days_ago(self, low: float, high: float):
         return self.now - timedelta(days=self.rng.uniform(low, high))
+
+    def in_year(self, weights, since=None, low: float = 0.5):
+        """A moment of the last 12 months (at least ``low`` days ago), by month ``weights``
+        (demo/story.py); after ``since`` (anywhere after it, when the month picked is before
+        it)."""
+        moment = self.now - timedelta(days=story.pick_days_ago(self.rng, weights, low))
+        if since is not None and moment < since:
+            return self.between(since, self.now)
+        return moment
+
+    def month_of(self, moment) -> int:
+        return story.months_ago(self.now, moment)
 
     # Clients and contacts
 
@@ -173,7 +201,7 @@ class Generator:
         self.history.entry(
             client.pk,
             kind,
-            self.between(client.created_at, self.now),
+            self.in_year(self.weights(client, story.ACTIVITY_VOLUME), since=client.created_at),
             actor,
             rng.choice(ACTIVITY_LINES[kind]).format(contact=contact),
             body=body,
@@ -183,8 +211,10 @@ class Generator:
     # Deals
 
     def deal(self, client: Client, status: str, position: int) -> Deal:
-        """A deal of ``client``: open (in an open stage) or won/lost in the last 12 months."""
+        """A deal of ``client``: open (in an open stage) or won/lost in the last 12 months,
+        in a month that fits the year's story (demo/story.py)."""
         rng = self.rng
+        status = self.settled(client, status, Deal.Status.LOST, (Deal.Status.WON, Deal.Status.LOST))
         owner = client.owner if client.owner in self.staff.sales else rng.choice(self.staff.sales)
         amount = Decimal(rng.randrange(8, 400) * 250)
         deal = Deal(
@@ -204,14 +234,16 @@ class Generator:
             deal.expected_close = (self.now + rng.uniform(-20, 120) * DAY).date()
             deal.updated_at = self.between(deal.created_at, self.now)
         else:
-            closed = self.days_ago(1, 360)
-            deal.created_at = max(closed - rng.uniform(14, 120) * DAY, client.created_at)
+            won = status == Deal.Status.WON
+            closed = self.in_year(self.weights(client, story.closing_weights(won)))
+            month = self.month_of(closed)
+            deal.created_at = max(closed - story.sales_cycle(rng, month), client.created_at)
             deal.closed_at = max(closed, deal.created_at + DAY)
             deal.expected_close = (deal.closed_at + rng.uniform(-20, 20) * DAY).date()
             deal.updated_at = deal.closed_at
-            deal.stage = self.setup.won if status == Deal.Status.WON else self.setup.lost
-            if status == Deal.Status.LOST:
-                deal.loss_reason = rng.choice(self.setup.loss_reasons)
+            deal.stage = self.setup.won if won else self.setup.lost
+            if not won:
+                deal.loss_reason = story.loss_reason(rng, month, self.setup.loss_reasons)
                 deal.loss_note = rng.choice(LOSS_NOTES)
         return deal
 
@@ -253,11 +285,16 @@ class Generator:
 
     def ticket(self, client: Client, contacts: list[Contact], status: str) -> Ticket:
         rng = self.rng
+        status = self.settled(client, status, Ticket.Status.CLOSED, Ticket.RESOLVED)
         priority = rng.choices(Priority.values, (25, 45, 20, 10))[0]
         hours = self.setup.sla_hours[priority]
         resolved = status in Ticket.RESOLVED
-        recent = self.days_ago(1, 360) if resolved else self.days_ago(0.05, 12)
+        if resolved:
+            recent = self.in_year(self.weights(client, story.TICKET_VOLUME))
+        else:
+            recent = self.days_ago(0.05, OPEN_TICKET_DAYS)
         created = max(recent, client.created_at)
+        month = self.month_of(created)
         ticket = Ticket(
             subject=rng.choice(TICKET_SUBJECTS),
             client=client,
@@ -272,15 +309,14 @@ class Generator:
             updated_at=created,
         )
         if status != Ticket.Status.NEW:
-            ticket.first_response_at = self.clamp(created + rng.uniform(0.05, 0.5) * hours * HOUR)
+            ticket.first_response_at = self.clamp(created + story.first_response(rng, month, hours))
             ticket.updated_at = ticket.first_response_at
         if resolved:
-            # Up to 1.7 times the SLA after opening: about a third breached it.
-            later = rng.uniform(0.1, 1.2) * hours * HOUR
+            later = story.resolution(rng, month, hours)
             ticket.resolved_at = self.clamp(ticket.first_response_at + later)
             ticket.updated_at = ticket.resolved_at
             if rng.random() < 0.7:
-                ticket.satisfaction = rng.choices((5, 4, 3, 2, 1), (40, 30, 15, 10, 5))[0]
+                ticket.satisfaction = story.rating(rng, self.month_of(ticket.resolved_at))
         return ticket
 
     def assignee(self, status: str) -> User | None:

@@ -93,8 +93,8 @@ def _client_plans(gen: Generator) -> list[Plan]:
         gen.play(plan, [CLIENT[index] for index in picked])
         gen.system_lines(plan)
         plan.lines.sort(key=lambda line: line.at)
-        plan.login_unread = 2 if number == 0 else 0
         plans.append(plan)
+    _leave_unread(plans, cast.login, 2)
     return plans
 
 
@@ -147,7 +147,7 @@ def _direct_plans(gen: Generator) -> list[Plan]:
         support[:2],
     ]
     plans = []
-    for number, people in enumerate(groups):
+    for people in groups:
         people = sorted(dict.fromkeys(people), key=lambda person: person.pk)
         if len(people) < 2:
             continue
@@ -157,9 +157,19 @@ def _direct_plans(gen: Generator) -> list[Plan]:
         )
         plan = Plan(room, people, people)
         gen.play(plan, rng.sample(DIRECT, EXCHANGES_PER_DIRECT_ROOM))
-        plan.login_unread = 1 if number == 0 else 0
         plans.append(plan)
+    _leave_unread(plans, gen.cast.login, 1)
     return plans
+
+
+def _leave_unread(plans: list[Plan], login, count: int) -> None:
+    """Leave ``count`` messages unread for the login in the first of ``plans`` it follows
+    where someone else wrote last (posting reads the room: had the login written last,
+    nothing would be unread)."""
+    for plan in plans:
+        if login in plan.followers and plan.lines and plan.lines[-1].author != login:
+            plan.login_unread = count
+            return
 
 
 # --- Writing -----------------------------------------------------------------------

@@ -4,17 +4,17 @@ Managers give tasks to their people (overdue, due today, upcoming, in
 progress, done, weekly recurring; some with checklists), each linked to a
 client, deal or ticket; Sales and Support hand clients to each other, with a
 handoff in every state (pending, escalated, accepted with its task, declined
-with a reason, withdrawn). Rows follow the services' shapes and write the
-timeline entries the services would, in their words (bulk, for the reasons in
-demo/book.py).
+with a reason, withdrawn). Those are the last days; the year before them
+(handoffs answered, tasks done on time or late) is planned in demo/year.py.
+Rows follow the services' shapes and write the timeline entries the services
+would, in their words (bulk, for the reasons in demo/book.py).
 """
 
 from datetime import timedelta
 
-from django.utils import timezone
-
 from accounts.models import Role, User
 from demo.history import markdown
+from demo.year import HandoffPlan, TaskPlan, completed_at, year_handoffs, year_tasks
 from records.models import (
     HANDOFF_ESCALATE_AFTER,
     HANDOFF_TASK_DUE,
@@ -62,6 +62,8 @@ HANDOFF_NOTES = (
 DECLINE_REASONS = (
     "This is a billing question: please send it to Finance.",
     "They are on the old plan; the renewal is not due yet. Let's revisit in March.",
+    "Already in touch with them about this; I'll keep you posted.",
+    "Not ours: their contract is managed by the partner who resold it.",
 )
 # Handoff states, in order of age (the newest first).
 HANDOFF_STATES = (
@@ -81,22 +83,30 @@ HANDOFF_STATES = (
 
 
 def seed_work(gen, clients, deals, tickets) -> dict[str, int]:
-    """Tasks (with checklists) and handoffs, their timeline entries in ``gen.history``."""
+    """Tasks (with checklists) and handoffs, their timeline entries in ``gen.history``: the
+    open ones of the last days, and the year's (demo/year.py)."""
     teams = _teams(gen.staff)
     targets = _targets(gen, clients, deals, tickets)
     tasks = []
     for (manager, people), offset in zip(teams, (0, 1), strict=True):
         tasks += [
-            _task(gen, number, manager, people, targets[(number * 2 + offset) % len(targets)])
+            _task(gen, number, manager, people, _now_task(gen, number), targets, offset)
             for number in range(TASKS_PER_TEAM)
         ]
+    checklisted = len(tasks)
+    tasks += [
+        _task(gen, number, *teams[number % 2], plan)
+        for number, plan in enumerate(year_tasks(gen, gen.lively(clients)))
+    ]
     tasks = Task.objects.bulk_create(tasks)
     checklist = ChecklistItem.objects.bulk_create(
-        [item for task in tasks[::3] for item in _checklist(gen, task)]
+        [item for task in tasks[:checklisted:3] for item in _checklist(gen, task)]
     )
     for task in tasks:
         _task_entry(gen, task)
-    handoffs = _handoffs(gen, teams, clients, tickets)
+    plans = _now_handoffs(gen, clients, tickets)
+    plans += year_handoffs(gen, gen.lively(clients), deals, tickets, first=len(plans))
+    handoffs = _handoffs(gen, teams, plans)
     return {"tasks": len(tasks), "checklist items": len(checklist), "handoffs": len(handoffs)}
 
 
@@ -113,7 +123,7 @@ def _targets(gen, clients, deals, tickets) -> list:
     by_pk = {client.pk: client for client in clients}
     open_deals = [deal for deal in deals if deal.status == "open"]
     open_tickets = [ticket for ticket in tickets if ticket.status not in ("solved", "closed")]
-    targets = gen.rng.sample(clients, 30) + gen.rng.sample(open_deals, 25)
+    targets = gen.rng.sample(gen.lively(clients), 30) + gen.rng.sample(open_deals, 25)
     targets += gen.rng.sample(open_tickets, 25)
     for target in targets:
         if not hasattr(target, "domain"):
@@ -121,10 +131,18 @@ def _targets(gen, clients, deals, tickets) -> list:
     return targets
 
 
-def _task(gen, number: int, manager: User, people: list[User], target) -> Task:
+def _now_task(gen, number: int) -> TaskPlan:
+    """One of ``TASK_KINDS`` in turn, due around now."""
     due_in, status, recurrence = TASK_KINDS[number % len(TASK_KINDS)]
     due = gen.now + due_in
-    created = min(due, gen.now) - gen.rng.uniform(1, 6) * DAY
+    return TaskPlan(due, status, recurrence, due - 2 * HOUR if status == Task.Status.DONE else None)
+
+
+def _task(gen, number, manager: User, people: list[User], plan: TaskPlan, targets=(), offset=0):
+    """The task of ``plan``, linked to its target (or one of ``targets`` in turn)."""
+    due, status = plan.due, plan.status
+    created = plan.created or min(due, gen.now) - gen.rng.uniform(1, 6) * DAY
+    target = plan.target or targets[(number * 2 + offset) % len(targets)]
     title = TASK_TITLES[number % len(TASK_TITLES)]
     return Task(
         title=title,
@@ -135,10 +153,10 @@ def _task(gen, number: int, manager: User, people: list[User], target) -> Task:
         due_at=due,
         priority=gen.rng.choice(("low", "normal", "normal", "high", "urgent")),
         status=status,
-        recurrence=recurrence,
-        completed_at=due - 2 * HOUR if status == Task.Status.DONE else None,
+        recurrence=plan.recurrence,
+        completed_at=plan.completed,
         created_at=created,
-        updated_at=created,
+        updated_at=plan.completed or created,
         **{type(target)._meta.model_name: target},
     )
 
@@ -173,17 +191,35 @@ def _task_entry(gen, task: Task, summary: str = "") -> None:
     )
 
 
-def _handoffs(gen, teams, clients, tickets) -> list[Handoff]:
-    """One handoff per state, Support to Sales and back, on distinct clients."""
+def _now_handoffs(gen, clients, tickets) -> list[HandoffPlan]:
+    """One handoff per state in the last days, Support to Sales and back, on distinct
+    clients; the older ones got answered."""
     ticket_of = {ticket.client_id: ticket for ticket in tickets}
-    chosen = gen.rng.sample(clients, len(HANDOFF_STATES))
-    rows = [
-        _handoff(gen, number, state, client, ticket_of, teams)
-        for number, (state, client) in enumerate(zip(HANDOFF_STATES, chosen, strict=True))
-    ]
-    handoffs = Handoff.objects.bulk_create(rows)
+    chosen = gen.rng.sample(gen.lively(clients), len(HANDOFF_STATES))
+    plans = []
+    for number, (state, client) in enumerate(zip(HANDOFF_STATES, chosen, strict=True)):
+        created = gen.now - (number * 9 + gen.rng.uniform(1, 6)) * HOUR
+        escalated = state == Handoff.Status.ESCALATED
+        plans.append(
+            HandoffPlan(
+                number,
+                state,
+                client,
+                created - HANDOFF_ESCALATE_AFTER if escalated else created,
+                to_sales=number % 2 == 0,
+                ticket=ticket_of.get(client.pk) if number % 3 == 0 else None,
+                answer=gen.rng.uniform(1, 8) * HOUR,
+                escalated=escalated,
+            )
+        )
+    return plans
+
+
+def _handoffs(gen, teams, plans: list[HandoffPlan]) -> list[Handoff]:
+    """The planned handoffs, the tasks of the accepted ones, and their timeline entries."""
+    handoffs = Handoff.objects.bulk_create([_handoff(gen, plan, teams) for plan in plans])
     accepted = [handoff for handoff in handoffs if handoff.status == Handoff.Status.ACCEPTED]
-    tasks = Task.objects.bulk_create([_handoff_task(handoff) for handoff in accepted])
+    tasks = Task.objects.bulk_create([_handoff_task(gen, handoff) for handoff in accepted])
     for handoff, task in zip(accepted, tasks, strict=True):
         handoff.task = task
     Handoff.objects.bulk_update(accepted, ["task"])
@@ -192,18 +228,16 @@ def _handoffs(gen, teams, clients, tickets) -> list[Handoff]:
     return handoffs
 
 
-def _handoff(gen, number: int, state: str, client, ticket_of: dict, teams) -> Handoff:
-    """Even numbers go from Support to Sales, odd ones back; older ones got answered."""
-    (_, senders), (manager, receivers) = teams[::-1] if number % 2 == 0 else teams
-    source, target = ("support", "sales") if number % 2 == 0 else ("sales", "support")
-    created = gen.now - (number * 9 + gen.rng.uniform(1, 6)) * HOUR
-    if state == Handoff.Status.ESCALATED:
-        created -= HANDOFF_ESCALATE_AFTER
+def _handoff(gen, plan: HandoffPlan, teams) -> Handoff:
+    """The handoff of ``plan``: its number picks the people, the note and the reason."""
+    (_, senders), (manager, receivers) = teams[::-1] if plan.to_sales else teams
+    source, target = ("support", "sales") if plan.to_sales else ("sales", "support")
+    number, state, created = plan.number, plan.state, plan.created
     answered = state in (Handoff.Status.ACCEPTED, Handoff.Status.DECLINED)
     note = HANDOFF_NOTES[number % len(HANDOFF_NOTES)]
     return Handoff(
-        client=client,
-        ticket=ticket_of.get(client.pk) if number % 3 == 0 else None,
+        client=plan.client,
+        ticket=plan.ticket,
         from_user=senders[number % len(senders)],
         from_department=gen.staff.departments[source],
         to_department=gen.staff.departments[target],
@@ -211,23 +245,24 @@ def _handoff(gen, number: int, state: str, client, ticket_of: dict, teams) -> Ha
         note=note,
         note_html=markdown(note),
         status=state,
-        decline_reason=DECLINE_REASONS[number % 2] if state == Handoff.Status.DECLINED else "",
+        decline_reason=DECLINE_REASONS[number % len(DECLINE_REASONS)]
+        if state == Handoff.Status.DECLINED
+        else "",
         answered_by=(receivers[number % len(receivers)] if number % 3 else manager)
         if answered
         else None,
-        answered_at=created + gen.rng.uniform(1, 8) * HOUR if answered else None,
+        answered_at=created + plan.answer if answered else None,
         created_at=created,
         escalate_after=created + HANDOFF_ESCALATE_AFTER,
-        escalated_at=created + HANDOFF_ESCALATE_AFTER
-        if state == Handoff.Status.ESCALATED
-        else None,
+        escalated_at=created + HANDOFF_ESCALATE_AFTER if plan.escalated else None,
     )
 
 
-def _handoff_task(handoff: Handoff) -> Task:
+def _handoff_task(gen, handoff: Handoff) -> Task:
     """The task accepting creates (as accept_handoff makes it); the older ones are done."""
     due = handoff.answered_at + HANDOFF_TASK_DUE
-    done = due < timezone.now() - 2 * DAY
+    done = due < gen.now - 2 * DAY
+    completed = completed_at(gen, handoff.answered_at, due) if done else None
     return Task(
         title=f"Handoff: {handoff.client}"[:200],
         description=f"From {handoff.from_user}:\n\n{handoff.note}",
@@ -237,9 +272,9 @@ def _handoff_task(handoff: Handoff) -> Task:
         due_at=due,
         priority=handoff.ticket.priority if handoff.ticket else "normal",
         status=Task.Status.DONE if done else Task.Status.OPEN,
-        completed_at=due - HOUR if done else None,
+        completed_at=completed,
         created_at=handoff.answered_at,
-        updated_at=handoff.answered_at,
+        updated_at=completed or handoff.answered_at,
         **({"ticket": handoff.ticket} if handoff.ticket else {"client": handoff.client}),
     )
 

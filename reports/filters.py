@@ -9,6 +9,7 @@ are form errors shown above the report, which falls back to the defaults.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -82,12 +83,12 @@ class Filters:
     days: int = DEFAULT_STUCK_DAYS
     today: date | None = None  # the viewer's today (None: from the clock)
 
-    @property
+    @cached_property
     def start_at(self) -> datetime:
         """The period's first moment, in the viewer's time zone."""
         return datetime.combine(self.start, time.min, tzinfo=self.tz)
 
-    @property
+    @cached_property
     def end_at(self) -> datetime:
         """The moment after the period (exclusive)."""
         return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=self.tz)

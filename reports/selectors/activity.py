@@ -6,11 +6,12 @@ no title or summary, so a private meeting reveals nothing.
 """
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, Q
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
-from records.models import TimelineEntry
+from records.models import Client, TimelineEntry
 from reports import catalog
 from reports.filters import Filters
 from reports.tables import Chart, Column, Report, Series
@@ -94,6 +95,30 @@ def per_person(filters: Filters) -> Report:
     )
 
 
+def busiest_with_totals(logged, limit: int) -> tuple[list[dict], dict]:
+    """The ``limit`` clients of ``logged`` with the most activities, and the totals over
+    every client (counts per kind, and how many clients), in one pass over the entries.
+
+    The grouped query becomes a subquery under window sums: the ORM cannot put an
+    aggregate inside a window, and a second query for the totals costs as much again
+    on a big timeline (docs/PERFORMANCE.md). Column names are this module's constants.
+    """
+    grouped = logged.values("client_id").annotate(**kind_counts()).order_by()
+    sql, params = grouped.query.sql_with_params()
+    totals = ", ".join(f"SUM(g.{key}) OVER () AS all_{key}" for key in COUNT_KEYS)
+    query = (
+        f"SELECT g.*, {totals}, COUNT(*) OVER () AS clients FROM ({sql}) g "  # noqa: S608
+        "ORDER BY g.total DESC, g.client_id LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, [*params, limit])
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    overall = {key: rows[0][f"all_{key}"] if rows else 0 for key in COUNT_KEYS}
+    overall["clients"] = rows[0]["clients"] if rows else 0
+    return rows, overall
+
+
 @catalog.report(
     "activity-clients",
     area="activity",
@@ -102,23 +127,22 @@ def per_person(filters: Filters) -> Report:
     filters=ACTIVITY_FILTERS,
 )
 def per_client(filters: Filters) -> Report:
-    """The TOP_CLIENTS clients with the most activities (ties by name); the totals count
-    every client, and a note says how many more there were."""
-    logged = activities(filters)
-    busiest = (
-        logged.values("client_id", "client__name")
-        .annotate(**kind_counts())
-        .order_by("-total", "client__name", "client_id")[:TOP_CLIENTS]
+    """The TOP_CLIENTS clients with the most activities (ties: the older client first);
+    the totals count every client, and a note says how many more there were."""
+    busiest, overall = busiest_with_totals(activities(filters), TOP_CLIENTS)
+    names = dict(
+        Client.objects.filter(pk__in=[row["client_id"] for row in busiest]).values_list(
+            "pk", "name"
+        )
     )
     rows = [
         {
-            "client": row["client__name"],
+            "client": names[row["client_id"]],
             **counts_of(row),
             "link": reverse("records:client_detail", args=[row["client_id"]]),
         }
         for row in busiest
     ]
-    overall = logged.aggregate(**kind_counts(), clients=Count("client_id", distinct=True))
     left_out = overall["clients"] - len(rows)
     return Report(
         title="Activities logged per client",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import CommandError
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,10 +44,12 @@ from records.models import (
     Ticket,
     TimelineEntry,
 )
+from reports.models import ClientHealth
 from tests.demo.seeding import SCALE, counts, seed, seeded_once
 from workspace.live.models import Event as LiveEvent
 
 SEEDED = {"sales", "marketing", "support", "management"}
+MONTH = timedelta(days=30)
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +177,7 @@ def test_the_book_looks_like_a_year_of_work(seeded, db):
 
 
 def test_the_book_has_tasks_and_handoffs_in_every_state(seeded, db):
-    assert "72 tasks, 96 checklist items, 12 handoffs" in seeded.output
+    assert "312 tasks, 96 checklist items, 162 handoffs" in seeded.output
     tasks = Task.objects.all()
     assert set(tasks.values_list("status", flat=True)) == set(Task.Status) - {"cancelled"}
     assert tasks.filter(recurrence="weekly").exists()
@@ -186,6 +188,49 @@ def test_the_book_has_tasks_and_handoffs_in_every_state(seeded, db):
     assert not Handoff.objects.filter(status="accepted", task=None).exists()
     for handoff in Handoff.objects.all():
         assert TimelineEntry.objects.filter(handoff=handoff, kind="handoff").exists()
+
+
+def test_the_year_feeds_the_reports(seeded, db):
+    """Issue 16: handoffs and tasks span the year, handoffs lead to won deals, some tasks
+    were done late, win rate and first responses improve, and some clients are at risk."""
+    now = timezone.now()
+    span = Handoff.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    first, last = span["first"], span["last"]
+    assert (last - first).days > 300
+    assert 120 <= Handoff.objects.count() <= 200
+    assert Handoff.objects.exclude(escalated_at=None).exclude(answered_at=None).exists()
+    led = Handoff.objects.led_to_deal()
+    assert led.count() >= 20
+    won = Deal.objects.filter(status="won", client__handoffs__in=led).distinct()
+    assert won.exists()
+    done = Task.objects.filter(status="done")
+    assert done.filter(completed_at__gt=F("due_at")).count() >= 20  # late
+    assert done.filter(completed_at__lte=F("due_at")).count() > done.count() / 2  # mostly on time
+    assert (now - done.aggregate(first=Min("due_at"))["first"]).days > 300
+    assert win_rate(now, 12, 9) < win_rate(now, 3, 0)
+    assert response_hours(now, 12, 9) > response_hours(now, 3, 0)
+    scored = ClientHealth.objects.count()
+    assert "Client health: " in seeded.output
+    assert 0.02 * scored <= ClientHealth.objects.filter(at_risk=True).count() <= 0.1 * scored
+
+
+def _between(now, field: str, older: int, newer: int) -> Q:
+    """``field`` between ``older`` and ``newer`` months (of 30 days) ago."""
+    return Q(**{f"{field}__gte": now - older * MONTH, f"{field}__lt": now - newer * MONTH})
+
+
+def win_rate(now, older: int, newer: int) -> float:
+    closed = Deal.objects.filter(_between(now, "closed_at", older, newer))
+    return closed.filter(status="won").count() / closed.count()
+
+
+def response_hours(now, older: int, newer: int) -> float:
+    tickets = Ticket.objects.filter(_between(now, "created_at", older, newer))
+    waits = [
+        (ticket.first_response_at - ticket.created_at).total_seconds() / 3600
+        for ticket in tickets.exclude(first_response_at=None)
+    ]
+    return sum(waits) / len(waits)
 
 
 def test_mentions_name_real_demo_people(seeded, db):

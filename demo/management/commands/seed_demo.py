@@ -5,7 +5,9 @@ People and departments first (demo/people.py), then the client book
 (demo/chat_rooms.py), then the calendars (demo/meetings.py). With
 ``--scale N`` it also adds N generated clients for benchmarks
 (demo/book_scale.py; every run adds N more: that part is deliberately not
-idempotent).
+idempotent). Last, when it wrote a book, it scores every client's health as
+the daily sweep does, so "Clients at risk" is filled on first run (the bulk
+rows bypass the services, whose writes rescore as they go).
 """
 
 from time import perf_counter
@@ -22,6 +24,8 @@ from demo.chat_rooms import seed_chat
 from demo.meetings import seed_calendar
 from demo.people import DEMO_PASSWORD, LOGIN_EMAIL, PEOPLE, seed_people
 from records.models import Client, Contact, Deal, Ticket, TimelineEntry
+from reports.health import rescore_all
+from reports.models import ClientHealth
 
 # What the demo fills in bulk, and the pages and searches read: see refresh_statistics.
 FILLED = (Client, Contact, Deal, Ticket, TimelineEntry, Message, Event)
@@ -55,28 +59,42 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo data ready: {departments} departments, {len(PEOPLE)} people ({created} new)."
         )
-        self.seed_part("Client book", seed_book)
+        wrote_book = self.seed_part("Client book", seed_book)
         self.seed_part("Chat", lambda: seed_chat(LOGIN_EMAIL))
         self.seed_part("Calendar", lambda: seed_calendar(LOGIN_EMAIL))
         if scale > 0:
             self.seed_scale(scale)
+        if wrote_book or scale > 0:
+            self.seed_part("Client health", score_clients)
         refresh_statistics()
         self.stdout.write(f"Sign in as {LOGIN_EMAIL} with password {DEMO_PASSWORD}")
 
-    def seed_part(self, name: str, seed) -> None:
-        """Run ``seed`` and say what it made and how long it took, or that it was there."""
+    def seed_part(self, name: str, seed) -> bool:
+        """Run ``seed`` and say what it made and how long it took, or that it was there;
+        returns whether it made something."""
         started = perf_counter()
         made = seed()
         if made:
             self.stdout.write(f"{name}: {describe(made)} in {perf_counter() - started:.1f} s.")
         else:
             self.stdout.write(f"{name} already there.")
+        return bool(made)
 
     def seed_scale(self, count: int) -> None:
         self.stdout.write(f"Generating {count:,} clients …")
         made = seed_scale(count, report=self.stdout.write)
         seconds = made.pop("seconds")
         self.stdout.write(f"Scale: {describe(made)} in {seconds:.1f} s.")
+
+
+def score_clients() -> dict[str, int]:
+    """Every client's health score, by the daily sweep's function (reports/tasks.py).
+
+    Owners of clients at risk are told, as on the first sweep after installing.
+    """
+    rescore_all()
+    scores = ClientHealth.objects.all()
+    return {"clients scored": scores.count(), "at risk": scores.filter(at_risk=True).count()}
 
 
 def refresh_statistics() -> None:

@@ -10,6 +10,7 @@ percentile is x⌈p·n/100⌉, a value that really occurred. The median is the
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
@@ -91,35 +92,62 @@ def priority_label(priority: str) -> str:
     return Priority(priority).label
 
 
-def within(filters: Filters, moment) -> bool:
-    return moment is not None and filters.start_at <= moment < filters.end_at
+@dataclass(frozen=True, slots=True)
+class TicketFact:
+    """What the period-based reports read of one ticket, worked out once per ticket.
+
+    ``response_hours`` is set for a ticket opened in the period and answered;
+    ``resolution_hours`` and ``met_sla`` for one solved in the period.
+    """
+
+    assignee_id: int | None
+    priority: str
+    opened: bool  # in the period
+    response_hours: float | None
+    resolution_hours: float | None
+    met_sla: bool | None
+    satisfaction: int | None
+
+    @property
+    def solved(self) -> bool:
+        return self.resolution_hours is not None
 
 
-def period_facts(filters: Filters) -> list:
-    """Every ticket in scope opened or resolved in the period, as named rows of
-    TICKET_FACTS: one query, grouped in Python by whoever needs them."""
-    return list(
+def period_facts(filters: Filters) -> list[TicketFact]:
+    """Every ticket in scope opened or solved in the period (one query)."""
+    start, end = filters.start_at, filters.end_at
+    rows = (
         tickets_in_scope(filters)
         .filter(filters.in_period("created_at") | filters.in_period("resolved_at"))
-        .values_list(*TICKET_FACTS, named=True)
+        .values_list(*TICKET_FACTS)
     )
+    facts = []
+    for assignee, priority, created, responded, resolved, due, rating in rows:
+        opened = start <= created < end
+        solved = resolved is not None and start <= resolved < end
+        facts.append(
+            TicketFact(
+                assignee_id=assignee,
+                priority=priority,
+                opened=opened,
+                response_hours=hours_between(created, responded)
+                if opened and responded is not None
+                else None,
+                resolution_hours=hours_between(created, resolved) if solved else None,
+                met_sla=resolved <= due if solved else None,
+                satisfaction=rating,
+            )
+        )
+    return facts
 
 
-def first_response_hours(filters: Filters, facts) -> list[float]:
+def first_response_hours(facts) -> list[float]:
     """Hours to the first response of the tickets opened in the period that had one."""
-    return [
-        hours_between(fact.created_at, fact.first_response_at)
-        for fact in facts
-        if fact.first_response_at is not None and within(filters, fact.created_at)
-    ]
+    return [fact.response_hours for fact in facts if fact.response_hours is not None]
 
 
-def resolved_in_period(filters: Filters, facts) -> list:
-    return [fact for fact in facts if within(filters, fact.resolved_at)]
-
-
-def met_sla(fact) -> bool:
-    return fact.resolved_at <= fact.sla_due
+def solved_in_period(facts) -> list[TicketFact]:
+    return [fact for fact in facts if fact.solved]
 
 
 def days(start: date, end: date) -> list[date]:
@@ -190,13 +218,11 @@ def times(filters: Filters) -> Report:
     for fact in facts:
         by_priority[fact.priority].append(fact)
     rows = [
-        {"priority": priority_label(priority), **time_numbers(filters, by_priority[priority])}
+        {"priority": priority_label(priority), **time_numbers(by_priority[priority])}
         for priority in PRIORITIES
     ]
-    overall = time_numbers(filters, facts)
-    unanswered = sum(
-        1 for fact in facts if fact.first_response_at is None and within(filters, fact.created_at)
-    )
+    overall = time_numbers(facts)
+    unanswered = sum(1 for fact in facts if fact.opened and fact.response_hours is None)
     waiting = f"{unanswered} ticket{pluralize(unanswered)} opened in the period"
     notes = [f"{waiting} had no first response yet."] if unanswered else []
     return Report(
@@ -229,12 +255,9 @@ def times(filters: Filters) -> Report:
     )
 
 
-def time_numbers(filters: Filters, facts) -> dict:
-    response = first_response_hours(filters, facts)
-    resolution = [
-        hours_between(fact.created_at, fact.resolved_at)
-        for fact in resolved_in_period(filters, facts)
-    ]
+def time_numbers(facts) -> dict:
+    response = first_response_hours(facts)
+    resolution = [fact.resolution_hours for fact in solved_in_period(facts)]
     return {
         "answered": len(response),
         "response_median": one_decimal(percentile(response, 50)),
@@ -436,12 +459,11 @@ def agents(filters: Filters) -> Report:
     )
     agent_rows = [
         {"name": FOLDED.get(key) or people[key]["name"], "kind": "Agent"}
-        | agent_numbers(filters, by_agent[key])
+        | agent_numbers(by_agent[key])
         for key in [*named, *(key for key in FOLDED if key in by_agent)]
     ]
     team_rows = [
-        {"name": name, "kind": "Team"} | agent_numbers(filters, by_team[name])
-        for name in sorted(by_team)
+        {"name": name, "kind": "Team"} | agent_numbers(by_team[name]) for name in sorted(by_team)
     ]
     return Report(
         title="Tickets per agent and team",
@@ -454,7 +476,7 @@ def agents(filters: Filters) -> Report:
             Column("csat", "CSAT (of 5)", "number"),
         ],
         rows=agent_rows + team_rows,
-        totals={"name": "All", "kind": "", **agent_numbers(filters, facts)},
+        totals={"name": "All", "kind": "", **agent_numbers(facts)},
     )
 
 
@@ -485,12 +507,12 @@ def team_in_view(filters: Filters, team: dict) -> bool:
     return filters.scope.covers_department(team["id"])
 
 
-def agent_numbers(filters: Filters, facts) -> dict:
-    solved = resolved_in_period(filters, facts)
+def agent_numbers(facts) -> dict:
+    solved = solved_in_period(facts)
     ratings = [fact.satisfaction for fact in solved if fact.satisfaction is not None]
     return {
         "solved": len(solved),
-        "response_median": one_decimal(percentile(first_response_hours(filters, facts), 50)),
-        "sla_met": share(sum(1 for fact in solved if met_sla(fact)), len(solved)),
+        "response_median": one_decimal(percentile(first_response_hours(facts), 50)),
+        "sla_met": share(sum(1 for fact in solved if fact.met_sla), len(solved)),
         "csat": average(ratings),
     }

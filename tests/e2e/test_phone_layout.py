@@ -143,6 +143,12 @@ def main_pages(book: dict) -> dict[str, str]:
         "person": f"/team/people/{book['owner']}/",
         "search results": "/search/?q=Konstantinopoulos",
         "history": f"/history/client/{book['client']}/",
+        "reports": "/reports/",
+        # The reports with the widest tables (the others share their template).
+        **{
+            f"report {slug}": f"/reports/{slug}/"
+            for slug in ("sales-funnel", "sales-stuck", "support-agents", "health-at-risk")
+        },
     }
 
 

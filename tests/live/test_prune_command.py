@@ -5,7 +5,8 @@ from django.core.management import call_command
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from workspace.live.tasks import prune_events, prune_jobs
+from workspace.jobs.recurring import jobs_of
+from workspace.live.tasks import prune_events
 
 pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
@@ -58,4 +59,4 @@ def test_a_run_started_again_after_its_worker_died_keeps_one_cycle(database_task
     prune_events.call(3600)  # the first attempt, cut short after it queued the next run
     prune_events.call(3600)  # the same run again, on another worker
 
-    assert prune_jobs(TaskResultStatus.READY).count() == 1
+    assert jobs_of(prune_events, TaskResultStatus.READY).count() == 1

@@ -10,7 +10,6 @@ Not counted: Ana's call on Acme on 28 Feb 23:30, and the clients' "created" entr
 (not activities).
 """
 
-from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,26 +17,14 @@ from django.urls import reverse
 
 from accounts.models import Role
 from records import services
-from reports.filters import Filters
-from reports.policies import scope_for
 from reports.selectors import activity
 from tests.factories import UserFactory
+from tests.reports.helpers import march
 
 pytestmark = pytest.mark.django_db
 
 UTC = ZoneInfo("UTC")
 EMPTY = {"calls": 0, "meetings": 0, "emails": 0, "notes": 0}
-
-
-def march(viewer, **choices) -> Filters:
-    return Filters(
-        scope=scope_for(viewer),
-        start=date(2026, 3, 1),
-        end=date(2026, 3, 31),
-        period="custom",
-        tz=UTC,
-        **choices,
-    )
 
 
 @pytest.fixture

@@ -464,3 +464,20 @@ def test_a_changed_score_is_pushed_to_the_client_page(start, member, support_mem
     pushed = Event.objects.filter(topic=f"client.{acme.pk}", kind="health.scored").last()
     assert pushed.payload == {"score": 15}
     assert 'hx-swap-oob="true"' in pushed.html and "1 urgent ticket open" in pushed.html
+
+
+def test_the_rescoring_command_rescores_now_or_starts_one_cycle(capsys):
+    """``rescore_clients`` shares the recurring-job command with the event log's pruning
+    (workspace/jobs/recurring.py, tested at length in tests/live/test_prune_command.py)."""
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    from reports.tasks import rescore_clients
+
+    call_command("rescore_clients")
+    assert "Rescored every client" in capsys.readouterr().out
+    call_command("rescore_clients", every=86400)
+    call_command("rescore_clients", every=86400)
+    assert "Rescoring is already scheduled" in capsys.readouterr().out
+    [job] = DBTaskResult.objects.filter(task_path=rescore_clients.module_path)
+    assert job.args_kwargs["args"] == [86400]

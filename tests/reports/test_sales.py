@@ -7,7 +7,6 @@ the services with the clock moved by ``at``.
 
 from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -15,10 +14,9 @@ from django.urls import reverse
 from records import services
 from records.models import LossReason
 from reports import catalog
-from reports.filters import Filters
-from reports.policies import scope_for
 from reports.selectors import sales
 from tests.factories import UserFactory
+from tests.reports.helpers import filters_for
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +26,6 @@ MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 def build(slug, viewer, start, end, **filters):
     """Report ``slug`` as ``viewer`` sees it for ``start`` to ``end`` (UTC)."""
     return catalog.get(slug).build(filters_for(viewer, start, end, **filters))
-
-
-def filters_for(viewer, start, end, **filters):
-    return Filters(scope_for(viewer), start, end, "custom", ZoneInfo("UTC"), **filters)
 
 
 def column(report, key):

@@ -37,10 +37,9 @@ from django.urls import reverse
 
 from records import services
 from records.models import Ticket
-from reports.filters import Filters
-from reports.policies import scope_for
 from reports.selectors import support
 from tests.factories import DepartmentFactory, UserFactory
+from tests.reports.helpers import march
 
 pytestmark = pytest.mark.django_db
 
@@ -51,17 +50,6 @@ NOW = (2026, 4, 10, 12, 0)
 def on(month, day, hour, minute=0) -> tuple:
     """A moment of 2026 (UTC), for ``at``."""
     return (2026, month, day, hour, minute)
-
-
-def march(viewer, **choices) -> Filters:
-    return Filters(
-        scope=scope_for(viewer),
-        start=date(2026, 3, 1),
-        end=date(2026, 3, 31),
-        period="custom",
-        tz=UTC,
-        **choices,
-    )
 
 
 @pytest.fixture

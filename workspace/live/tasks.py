@@ -1,12 +1,10 @@
 """Background jobs of the live bus (django.tasks; run by ``manage.py run_worker``)."""
 
-from datetime import timedelta
-
 from django.db import transaction
-from django.tasks import TaskResultStatus, task
+from django.tasks import task
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
+from workspace.jobs.recurring import schedule_next
 from workspace.live import conf
 from workspace.live.models import Event, Watermark
 
@@ -41,21 +39,8 @@ def prune() -> int:
 
 @task
 def prune_events(every_seconds: int | None = None) -> int:
-    """Prune the event log; with ``every_seconds``, schedule the next run too.
-
-    Start the cycle once (``manage.py prune_live_events --every 3600``); each
-    run enqueues the next with ``run_after``, so a worker (``run_worker``) keeps it going.
-    The next run is enqueued first (jobs run in autocommit: it is saved at
-    once), so a run that fails (the database gone for a moment) does not end
-    the cycle; and only if none is queued yet, so a run started again after
-    its worker died (workspace/jobs/) does not start a second cycle.
-    """
-    if every_seconds and not prune_jobs(TaskResultStatus.READY).exists():
-        later = timezone.now() + timedelta(seconds=every_seconds)
-        prune_events.using(run_after=later).enqueue(every_seconds)
+    """Prune the event log; with ``every_seconds``, schedule the next run too (a recurring
+    job: workspace/jobs/recurring.py; start it with ``manage.py prune_live_events --every
+    3600``)."""
+    schedule_next(prune_events, every_seconds)
     return prune()
-
-
-def prune_jobs(*statuses: TaskResultStatus):
-    """The pruning jobs in the task database that are in one of ``statuses``."""
-    return DBTaskResult.objects.filter(task_path=prune_events.module_path, status__in=statuses)

@@ -111,11 +111,20 @@ def _label(value) -> str:
     return "" if value is None else str(value)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value):
+    """A CSV cell: numbers and dates plain; text that a spreadsheet would run as a
+    formula (a client called "=HYPERLINK(…)") quoted with a leading apostrophe."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return str(value) if not isinstance(value, int | float) else value
+    if isinstance(value, int | float):
+        return value
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text

@@ -6,6 +6,7 @@ no title or summary, so a private meeting reveals nothing.
 """
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Q
 from django.template.defaultfilters import pluralize
@@ -104,7 +105,10 @@ def busiest_with_totals(logged, limit: int) -> tuple[list[dict], dict]:
     on a big timeline (docs/PERFORMANCE.md). Column names are this module's constants.
     """
     grouped = logged.values("client_id").annotate(**kind_counts()).order_by()
-    sql, params = grouped.query.sql_with_params()
+    try:
+        sql, params = grouped.query.sql_with_params()
+    except EmptyResultSet:  # nobody in scope (a department without members)
+        return [], dict.fromkeys((*COUNT_KEYS, "clients"), 0)
     totals = ", ".join(f"SUM(g.{key}) OVER () AS all_{key}" for key in COUNT_KEYS)
     query = (
         f"SELECT g.*, {totals}, COUNT(*) OVER () AS clients FROM ({sql}) g "  # noqa: S608

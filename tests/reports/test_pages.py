@@ -96,3 +96,37 @@ def test_bad_dates_are_explained_and_fall_back(client, member):
 def test_anonymous_is_sent_to_log_in(client):
     response = client.get(url())
     assert response.status_code == 302
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_quoted():
+    from reports.tables import Column, Report
+
+    report = Report(
+        title="t",
+        columns=[Column("name", "Client"), Column("count", "Count", "number")],
+        rows=[{"name": '=HYPERLINK("http://evil.example")', "count": -3}, {"name": "Acme"}],
+    )
+    assert report.csv_rows()[1:] == [['\'=HYPERLINK("http://evil.example")', -3], ["Acme", ""]]
+
+
+@pytest.fixture
+def cast(member, sales_manager, admin):
+    return {"member": member, "manager": sales_manager, "admin": admin}
+
+
+@pytest.mark.parametrize("role", ["member", "manager", "admin"])
+def test_every_report_answers_every_role_and_hides_other_departments(client, cast, role):
+    from reports import catalog
+
+    elsewhere = DepartmentFactory(name="Finance", slug="finance")
+    viewer = cast[role]
+    client.force_login(viewer)
+    for spec in catalog.all_specs():
+        page = client.get(url(spec.slug))
+        assert page.status_code == 200, spec.slug
+        assert f"report.{spec.area}" in page.text
+        rows = list(csv.reader(io.StringIO(client.get(url(spec.slug, format="csv")).text)))
+        assert rows[0], f"{spec.slug}: a CSV starts with the table's header"
+        foreign = client.get(url(spec.slug, department=elsewhere.pk))
+        expected = 200 if role == "admin" or "department" not in spec.filters else 404
+        assert foreign.status_code == expected, (spec.slug, role)

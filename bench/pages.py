@@ -287,9 +287,9 @@ def main(argv: list[str]) -> int:
 
     django.setup()
     if args.reports:
-        from reports import caching
+        from django.conf import settings
 
-        caching.CACHE_SECONDS = 0
+        settings.REPORTS_CACHE_SECONDS = 0
     from django.test import Client
 
     from accounts.models import User

@@ -18,7 +18,6 @@ from reports.catalog import ReportSpec
 from reports.filters import Filters
 from workspace.live.models import Event
 
-CACHE_SECONDS = getattr(settings, "REPORTS_CACHE_SECONDS", 300)
 LOCK_SECONDS = 30
 WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.05
@@ -29,9 +28,17 @@ def topic_version(topic: str) -> int:
     return Event.objects.filter(topic=topic).aggregate(last=Max("id"))["last"] or 0
 
 
+def cache_seconds() -> int:
+    """How long a computed report is kept (``REPORTS_CACHE_SECONDS``; 0: not kept)."""
+    return getattr(settings, "REPORTS_CACHE_SECONDS", 300)
+
+
 def report_key(spec: ReportSpec, filters: Filters) -> str:
+    """The report, its filters, the scope, the topic's version and the database (two
+    deployments, or test databases, sharing a Redis never share a report)."""
     version = topic_version(spec.topic)
-    raw = f"{spec.slug}|{version}|{filters.today}|{filters.cache_key}"
+    database = settings.DATABASES["default"]["NAME"]
+    raw = f"{database}|{spec.slug}|{version}|{filters.today}|{filters.cache_key}"
     return "reports:" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
@@ -46,7 +53,7 @@ def computed(spec: ReportSpec, filters: Filters):
         if report is not None:
             return report
     report = spec.build(filters)
-    cache.set(key, report, CACHE_SECONDS)
+    cache.set(key, report, cache_seconds())
     cache.delete(f"{key}:lock")
     return report
 

@@ -34,6 +34,15 @@ post_migrate.connect(_seed_records_defaults, dispatch_uid="tests.seed_records_de
 
 
 @pytest.fixture(scope="session", autouse=True)
+def reports_computed_each_time():
+    """Reports are cached per change (reports/caching.py); a test's data made without a
+    service publishes no change, so a cached report of another test could answer.
+    Tests of the cache itself turn it on (tests/reports/test_live.py)."""
+    with override_settings(REPORTS_CACHE_SECONDS=0):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def fast_password_hashing():
     """Production hashing costs ~0.3 s a password; tests create hundreds of people."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):

@@ -35,10 +35,13 @@ def test_a_deal_move_tells_sales_and_health_in_its_transaction(member, deal, sta
 
 
 def test_a_write_that_rolls_back_tells_no_report(member, deal, stages):
-    with capture_events(derived=True) as events:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            services.move_deal(actor=member, deal=deal, stage=stages["Won"])
-            raise RuntimeError("the rest of the request failed")
+    with (
+        capture_events(derived=True) as events,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.move_deal(actor=member, deal=deal, stage=stages["Won"])
+        raise RuntimeError("the rest of the request failed")
     assert events == []
 
 

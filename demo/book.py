@@ -102,7 +102,7 @@ def _book_tickets(gen: Generator, clients: list[Client], contacts: dict) -> list
     of the release is cleared)."""
     weights = {"lead": 0, "prospect": 1, "customer": 8, "churned": 3}
     picked = gen.rng.choices(clients, [weights[c.lifecycle] for c in clients], k=BOOK_TICKETS)
-    statuses = gen.rng.choices(Ticket.Status.values, (5, 7, 6, 34, 48), k=BOOK_TICKETS)
+    statuses = gen.rng.choices(Ticket.Status.values, (2, 4, 3, 37, 54), k=BOOK_TICKETS)
     return [
         gen.ticket(client, contacts[client.pk], status)
         for client, status in zip(picked, statuses, strict=True)

@@ -44,7 +44,7 @@ from records.services.base import record_name
 from records.services.deals import deal_move_summary
 
 DAY = timedelta(days=1)
-OPEN_TICKET_DAYS = 20  # the backlog: open tickets were opened in the last days
+OPEN_TICKET_DAYS = 8  # the backlog: open tickets were opened in the last days
 HOUR = timedelta(hours=1)
 Kind = TimelineEntry.Kind
 

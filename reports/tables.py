@@ -82,6 +82,7 @@ class Report:
         return {
             "kind": self.chart.kind,
             "valueKind": self.chart.value_kind,
+            "labelKind": self._column(self.chart.labels).kind,
             "currency": self.currency,
             "labels": [_label(row.get(self.chart.labels)) for row in self.rows],
             "series": [
@@ -93,6 +94,9 @@ class Report:
                 for series in self.chart.series
             ],
         }
+
+    def _column(self, key: str) -> Column:
+        return next(column for column in self.columns if column.key == key)
 
     def csv_rows(self) -> list[list]:
         """Header then rows (then totals) as CSV cells: the same table, unformatted."""

@@ -10,6 +10,7 @@ percentile is x⌈p·n/100⌉, a value that really occurred. The median is the
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -166,30 +167,53 @@ def days(start: date, end: date) -> list[date]:
 )
 def volume(filters: Filters) -> Report:
     """Opened: created in the period. Solved: solved or closed in the period (and not
-    reopened since: reopening clears the resolution)."""
+    reopened since: reopening clears the resolution). By day for a month or so, by week
+    up to a quarter, by month beyond: a year is twelve points, not 365."""
     tickets = tickets_in_scope(filters)
     opened = per_day(tickets.filter(filters.in_period("created_at")), "created_at", filters)
     solved = per_day(tickets.filter(filters.in_period("resolved_at")), "resolved_at", filters)
-    rows = [
-        {"day": day, "opened": opened.get(day, 0), "solved": solved.get(day, 0)}
-        for day in days(filters.start, filters.end)
-    ]
+    step = volume_step(filters.start, filters.end)
+    rows = {}
+    for day in days(filters.start, filters.end):
+        row = rows.setdefault(step.start_of(day), {"opened": 0, "solved": 0})
+        row["opened"] += opened.get(day, 0)
+        row["solved"] += solved.get(day, 0)
     total_opened, total_solved = sum(opened.values()), sum(solved.values())
     return Report(
-        title="Tickets opened and solved by day",
+        title=f"Tickets opened and solved by {step.name}",
         columns=[
-            Column("day", "Day", "date"),
+            Column("start", step.label, step.kind),
             Column("opened", "Opened", "number"),
             Column("solved", "Solved", "number"),
         ],
-        rows=rows,
-        chart=Chart("line", "day", (Series("Opened", "opened"), Series("Solved", "solved"))),
+        rows=[{"start": start, **counts} for start, counts in rows.items()],
+        chart=Chart("line", "start", (Series("Opened", "opened"), Series("Solved", "solved"))),
         figures=[
             Figure("Tickets opened", total_opened),
             Figure("Tickets solved", total_solved),
         ],
-        totals={"day": "Total", "opened": total_opened, "solved": total_solved},
+        totals={"start": "Total", "opened": total_opened, "solved": total_solved},
     )
+
+
+@dataclass(frozen=True)
+class Step:
+    """How the volume report groups days: its rows start on ``start_of(day)``."""
+
+    name: str
+    label: str
+    kind: str
+    start_of: Callable[[date], date]
+
+
+DAY = Step("day", "Day", "date", lambda day: day)
+WEEK = Step("week", "Week of", "date", lambda day: day - timedelta(days=day.weekday()))
+MONTH = Step("month", "Month", "month", lambda day: day.replace(day=1))
+
+
+def volume_step(start: date, end: date) -> Step:
+    length = (end - start).days + 1
+    return DAY if length <= 31 else WEEK if length <= 92 else MONTH
 
 
 def per_day(tickets, field: str, filters: Filters) -> dict[date, int]:
@@ -469,7 +493,7 @@ def agents(filters: Filters) -> Report:
         title="Tickets per agent and team",
         columns=[
             Column("name", "Agent or team"),
-            Column("kind", "Row"),
+            Column("kind", "Type"),
             Column("solved", "Solved", "number"),
             Column("response_median", "First response, median", "hours"),
             Column("sla_met", "SLA met", "percent"),

@@ -353,7 +353,7 @@ def tasks(filters: Filters) -> Report:
         title="Tasks due in the period",
         columns=[
             Column("name", "Department or person"),
-            Column("level", "Row"),
+            Column("level", "Type"),
             Column("on_time", "Done on time", "number"),
             Column("late", "Done late", "number"),
             Column("overdue", "Overdue", "number"),

@@ -43,9 +43,12 @@
     }
   }
 
-  function monthLabel(label) {
+  // An axis label in the viewer's words: "Mar 26" for a month, "Mar 2" for a day.
+  function axisLabel(label, kind) {
     const day = /^\d{4}-\d{2}-\d{2}$/.test(label) ? new Date(`${label}T00:00:00`) : null;
-    return day ? new Intl.DateTimeFormat(locale, { year: "2-digit", month: "short" }).format(day) : label;
+    if (!day || (kind !== "month" && kind !== "date")) return label;
+    const options = kind === "month" ? { year: "2-digit", month: "short" } : { month: "short", day: "numeric" };
+    return new Intl.DateTimeFormat(locale, options).format(day);
   }
 
   function draw() {
@@ -62,11 +65,11 @@
     chart = new window.Chart(canvas, {
       type: round ? "doughnut" : data.kind === "line" ? "line" : "bar",
       data: {
-        labels: data.labels.map(monthLabel),
+        labels: data.labels.map((label) => axisLabel(label, data.labelKind)),
         datasets: data.series.map((s, i) => ({
           label: s.label,
           data: s.values,
-          stack: s.stack || `s${i}`,
+          stack: round ? undefined : s.stack || `s${i}`, // a doughnut with a stack fails
           backgroundColor: round ? data.labels.map((_, j) => PALETTE[j % PALETTE.length]) : PALETTE[i % PALETTE.length],
           borderColor: round ? "#fff" : PALETTE[i % PALETTE.length],
           tension: 0.25,

@@ -39,7 +39,7 @@ from records import services
 from records.models import Ticket
 from reports.selectors import support
 from tests.factories import DepartmentFactory, UserFactory
-from tests.reports.helpers import march
+from tests.reports.helpers import filters_for, march
 
 pytestmark = pytest.mark.django_db
 
@@ -132,8 +132,22 @@ def test_volume_counts_opened_and_solved_per_day(admin, march_tickets):
     assert days[date(2026, 3, 4)] == {"opened": 1, "solved": 2}
     assert days[date(2026, 3, 31)] == {"opened": 1, "solved": 0}
     assert days[date(2026, 3, 1)] == {"opened": 0, "solved": 0}
-    assert report.totals == {"day": "Total", "opened": 7, "solved": 5}  # 1+2+1+1+1+1; 2+1+2
+    assert report.totals == {"start": "Total", "opened": 7, "solved": 5}  # 1+2+1+1+1+1; 2+1+2
     assert figures(report) == {"Tickets opened": 7, "Tickets solved": 5}
+
+
+def test_volume_groups_by_week_then_by_month_over_longer_periods(admin, march_tickets):
+    weekly = support.volume(filters_for(admin, date(2026, 2, 1), date(2026, 3, 31)))
+    assert weekly.columns[0].label == "Week of"
+    weeks = by_first_column(weekly)
+    # Monday 2 March to Sunday 8: opened T1, T2, T3, T4, T5, T7; solved T6, T1, T2, T3, T4.
+    assert weeks[date(2026, 3, 2)] == {"opened": 6, "solved": 5}
+    assert weeks[date(2026, 3, 30)] == {"opened": 1, "solved": 0}  # T8 on the 31st
+    assert len(weekly.rows) == 10  # the Mondays 26 Jan, 2, 9, 16, 23 Feb, 2, 9, 16, 23, 30 Mar
+
+    monthly = support.volume(filters_for(admin, date(2026, 1, 1), date(2026, 6, 30)))
+    assert [row["start"] for row in monthly.rows] == [date(2026, m, 1) for m in range(1, 7)]
+    assert by_first_column(monthly)[date(2026, 3, 1)] == {"opened": 7, "solved": 5}
 
 
 def test_volume_days_are_the_viewers(admin, make_ticket, at):

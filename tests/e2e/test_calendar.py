@@ -24,6 +24,16 @@ print(json.dumps({"id": event.pk}))
 """
 
 
+def settled_box(page, locator) -> dict:
+    """The element's box, once it has one: FullCalendar replaces its event elements when
+    it fetches again (as the socket connects), so one seen a moment ago may be gone."""
+    for _ in range(60):
+        if box := locator.bounding_box():
+            return box
+        page.wait_for_timeout(50)
+    raise AssertionError("the event never settled in the calendar")
+
+
 def test_an_invitation_appears_in_the_open_calendar_and_follows_a_drag(
     serve, server_db, sign_in, open_live, run_script, browser_problems
 ):
@@ -51,7 +61,7 @@ def test_an_invitation_appears_in_the_open_calendar_and_follows_a_drag(
     open_live(ada_page, f"{server.url}/calendar/?{WEEK}")
     own = ada_page.locator(".fc-event", has_text="Renewal kick-off")
     expect(own).to_be_visible()
-    box = own.bounding_box()
+    box = settled_box(ada_page, own)
     slot = ada_page.locator('td.fc-timegrid-slot-lane[data-time="10:00:00"]').bounding_box()
     noon = ada_page.locator('td.fc-timegrid-slot-lane[data-time="12:00:00"]').bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + 8

@@ -1,5 +1,5 @@
 """Reports are live: a deal won in one browser moves the funnel and the forecast open in
-another, without a reload, and the phone layout of a report keeps its table readable."""
+another, and the key numbers on the home page, without a reload."""
 
 import re
 
@@ -39,9 +39,12 @@ def test_a_deal_won_in_one_browser_moves_the_funnel_and_forecast_in_another(
     ben = server_db.run("user", "Ben Member")
     deal = run_script(OPEN_DEAL, ben["id"])["id"]
 
-    funnel, forecast = sign_in(server, ada), sign_in(server, ada)
+    funnel, forecast, home = sign_in(server, ada), sign_in(server, ada), sign_in(server, ada)
     open_live(funnel, f"{server.url}/reports/sales-funnel/?period=this_month")
     open_live(forecast, f"{server.url}/reports/sales-forecast/?period=this_month")
+    open_live(home, f"{server.url}/")
+    open_deals = home.locator('#key-numbers a[href*="/deals/"] strong')
+    expect(open_deals).to_have_text("1")
     expect(cell(funnel, "Won", "Deals that reached it")).to_have_text("0")
     expect(forecast.locator('#report-body tbody td[data-label="Open deals"]')).to_have_text("1")
     expect(forecast.locator('#report-body tbody td[data-label="Won that month"]')).to_have_text(
@@ -57,6 +60,7 @@ def test_a_deal_won_in_one_browser_moves_the_funnel_and_forecast_in_another(
         "€5,000", timeout=SETTLED
     )
     expect(forecast.locator('#report-body tbody td[data-label="Open deals"]')).to_have_text("0")
+    expect(open_deals).to_have_text("0", timeout=SETTLED)
     # Drawn again from the new numbers, and nothing went wrong on the way.
     expect(funnel.locator("#report-chart")).to_be_visible()
     assert browser_problems == []

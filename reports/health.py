@@ -423,10 +423,39 @@ def clients_in(topics) -> list[int]:
     return ids
 
 
+# Writes that only add a person's doing to a client (and, for a meeting, a meeting): they
+# can only take the silence signals away, never add or change any other.
+ACTIVITY_ONLY = (
+    "comment.",
+    "activity.",
+    "task.",
+    "contact.",
+    "handoff.",
+    "calendar.meeting",
+    "chat.highlighted",
+)
+SILENCE_SIGNALS = frozenset({"inactive_30", "inactive_60", "inactive_90", "no_meeting"})
+
+
 def client_changed(kind: str, payload: dict, topics) -> None:
     """Rescore the clients a write concerns, in its transaction."""
-    if ids := clients_in(topics):
+    ids = clients_in(topics)
+    if ids and kind.startswith(ACTIVITY_ONLY):
+        ids = silent_or_unscored(ids)
+    if ids:
         rescore(ids)
+
+
+def silent_or_unscored(client_ids: list[int]) -> list[int]:
+    """Of the clients an activity touched, those whose score it can move: those not scored
+    yet, and those scored with a silence signal (one query). For the others the score is
+    the same with the activity as without it, so the write skips the rescoring."""
+    stored = dict(ClientHealth.objects.filter(pk__in=client_ids).values_list("pk", "reasons"))
+    return [
+        pk
+        for pk in client_ids
+        if pk not in stored or any(reason["signal"] in SILENCE_SIGNALS for reason in stored[pk])
+    ]
 
 
 def load() -> None:

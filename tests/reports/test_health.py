@@ -466,6 +466,28 @@ def test_a_changed_score_is_pushed_to_the_client_page(start, member, support_mem
     assert 'hx-swap-oob="true"' in pushed.html and "1 urgent ticket open" in pushed.html
 
 
+def test_activity_on_a_client_without_silence_signals_skips_the_rescoring(
+    start, at, member, monkeypatch
+):
+    """A comment can only take silence signals away: a client scored without any keeps its
+    row untouched (one query), a silent one is rescored and the signal goes."""
+    rescored = []
+    real_rescore = health.rescore
+    monkeypatch.setattr(
+        health, "rescore", lambda ids, *now: rescored.append(ids) or real_rescore(ids, *now)
+    )
+    lively, quiet = start(member, "Lively"), start(member, "Quiet")
+    rescored.clear()
+    services.post_comment(actor=member, target=lively, body="All good")
+    assert rescored == []
+    later(at, days=40)
+    health.rescore_all()  # the daily sweep: Quiet (and Lively) now 40 days silent
+    rescored.clear()
+    services.post_comment(actor=member, target=quiet, body="Back in touch")
+    assert rescored == [[quiet.pk]]
+    assert ClientHealth.objects.get(pk=quiet.pk).reasons == []
+
+
 def test_the_rescoring_command_rescores_now_or_starts_one_cycle(capsys):
     """``rescore_clients`` shares the recurring-job command with the event log's pruning
     (workspace/jobs/recurring.py, tested at length in tests/live/test_prune_command.py)."""

@@ -11,7 +11,6 @@ the email shows.
 
 from datetime import datetime, time, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -25,6 +24,7 @@ from django.utils import timezone
 from reports import catalog, filters
 from reports.models import ReportSubscription
 from reports.templatetags.report_cells import plain_text
+from workspace import moments
 
 DIGEST_TEXT = "reports/email/digest.txt"
 DIGEST_HTML = "reports/email/digest.html"
@@ -33,7 +33,7 @@ ROWS_IN_EMAIL = 25
 
 def next_send_at(weekday: int, hour: int, tz_name: str, after: datetime) -> datetime:
     """The first ``weekday`` at ``hour``:00 in ``tz_name`` strictly after ``after``."""
-    tz = ZoneInfo(tz_name or "UTC")
+    tz = moments.zone(tz_name)
     local_day = timezone.localtime(after, tz).date()
     for offset in range(8):
         day = local_day + timedelta(days=offset)

@@ -22,6 +22,7 @@ from records.models import Deal, Pipeline
 from records.models.values import DEFAULT_CURRENCY
 from reports import policies
 from reports.policies import Scope
+from workspace import moments
 
 PERIODS = {
     "this_month": "This month",
@@ -177,7 +178,7 @@ def read_filters(user, params, today: date | None = None) -> tuple[Filters, Filt
     """The filters in ``params`` for ``user``; invalid values fall back to the defaults
     (the form carries their errors); an invisible department, person or pipeline is 404."""
     scope = policies.scope_for(user)
-    tz = ZoneInfo(user.timezone or "UTC")
+    tz = moments.zone(user.timezone)
     today = today or timezone.localtime(timezone.now(), tz).date()
     form = FilterForm(params)
     data = form.cleaned_data if form.is_valid() else {}

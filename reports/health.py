@@ -8,32 +8,26 @@ client page shows the score with its top three reasons.
 The facts behind the signals are read for many clients at once with a
 constant number of grouped queries (``scores_for``); one client
 (``score_client``) is the same computation for one id, so the two cannot
-disagree. ``ClientHealth`` (reports/models.py) keeps the scores: ``rescore``
-rewrites the rows of the clients a write touched, in the writer's
-transaction (a live listener), and the daily sweep (reports/tasks.py) rescores
-everyone for the days that pass. A score that rises to the threshold tells
-the client's owner, once per crossing.
+disagree. ``ClientHealth`` (reports/models.py) keeps the scores: its writes
+are reports/services.py's ``rescore`` — for the clients a write touched, in
+the writer's transaction (a listener in reports/events.py) — and the daily
+sweep's ``rescore_all`` (reports/tasks.py) for the days that pass. A score
+that rises to the threshold tells the client's owner, once per crossing.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Avg, Count, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.services import notify
 from calendar_app.models import Event
 from records import client_panels
-from records import events as record_events
 from records.models import Client, Deal, Priority, Ticket, TimelineEntry
 from reports.models import ClientHealth
-from workspace import live
 
 AT_RISK_SCORE = getattr(settings, "REPORTS_AT_RISK_SCORE", 60)
 NOTIFICATION_KIND = "client_at_risk"
@@ -302,67 +296,8 @@ def score_client(client_id: int, now: datetime | None = None) -> Health | None:
     return scores_for([client_id], now).get(client_id)
 
 
-# --- The rollup -------------------------------------------------------------------
-
-
-def rescore(client_ids, now: datetime | None = None) -> int:
-    """Rewrite the ``ClientHealth`` rows of ``client_ids``; returns how many scores changed.
-
-    Call inside a transaction. The rows are locked first (created when
-    missing, in id order), so two writers touching one client rescore one
-    after the other, each seeing the other's committed change. A score rising
-    to ``AT_RISK_SCORE`` tells the owner; changed scores reach open client pages.
-    """
-    now = now or timezone.now()
-    ids = sorted(set(client_ids))
-    facts = gather(ids, now)
-    ClientHealth.objects.filter(pk__in=ids).exclude(pk__in=list(facts)).delete()
-    ClientHealth.objects.bulk_create(
-        [ClientHealth(client_id=pk, computed_at=now) for pk in facts], ignore_conflicts=True
-    )
-    rows = ClientHealth.objects.select_for_update().filter(pk__in=list(facts)).order_by("pk")
-    changed, crossed = [], []
-    for row in rows:
-        health = health_of(facts[row.pk], now)
-        if health.at_risk and not row.at_risk:
-            crossed.append((row.pk, health))
-        if health.score != row.score:
-            changed.append(row)
-        row.score, row.at_risk, row.computed_at = health.score, health.at_risk, now
-        row.reasons = [reason.as_dict() for reason in health.reasons]
-        _save(row)
-    _tell_owners(crossed, facts)
-    for row in changed:
-        _publish_panel(row)
-    return len(changed)
-
-
-def _save(row: ClientHealth) -> None:
-    row.save(update_fields=["score", "reasons", "at_risk", "computed_at"])
-
-
 def client_link(client_id: int) -> str:
     return reverse("records:client_detail", args=[client_id])
-
-
-def _tell_owners(crossed: list[tuple[int, Health]], facts: dict[int, Facts]) -> None:
-    """Notify the owner of each client that has just become at risk."""
-    if not crossed:
-        return
-    owners = User.objects.in_bulk({facts[pk].owner_id for pk, _ in crossed})
-    for pk, health in crossed:
-        notify(
-            recipient=owners[facts[pk].owner_id],
-            kind=NOTIFICATION_KIND,
-            text=f"{facts[pk].name} is at risk (score {health.score}): {health.summary()}.",
-            link=client_link(pk),
-        )
-
-
-def _publish_panel(row: ClientHealth) -> None:
-    """The client page's health panel, swapped in place in open tabs."""
-    html = render_to_string(f"{PANEL_TEMPLATE}#panel", panel_context(row.pk, row, oob=True))
-    live.publish(record_events.client_topic(row.pk), "health.scored", {"score": row.score}, html)
 
 
 def panel_context(client_id: int, health: ClientHealth | None, oob: bool = False) -> dict:
@@ -380,87 +315,7 @@ def client_panel(user, client) -> dict:
     return panel_context(client.pk, ClientHealth.objects.filter(pk=client.pk).first())
 
 
-def rescore_all(now: datetime | None = None, chunk: int = 500) -> int:
-    """Rescore every client, ``chunk`` at a time (a transaction each); returns how many
-    scores changed. Rows of clients no longer scored are dropped."""
-    now = now or timezone.now()
-    changed, after = 0, 0
-    while True:
-        ids = list(
-            Client.objects.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:chunk]
-        )
-        if not ids:
-            return changed
-        with transaction.atomic():
-            changed += rescore(ids, now)
-        after = ids[-1]
-
-
-# --- The listener -----------------------------------------------------------------
-
-# Event kinds of writes that can move a client's score (they carry the client's topic).
-LISTENED_PREFIXES = (
-    "deal.",
-    "ticket.",
-    "activity.",
-    "comment.",
-    "handoff.",
-    "client.",
-    "contact.",
-    "task.",
-    "calendar.meeting",
-    "chat.highlighted",
-)
-
-
-def clients_in(topics) -> list[int]:
-    """The client ids among ``topics`` ("client.42" → 42)."""
-    ids = []
-    for topic in topics:
-        prefix, _, key = topic.partition(".")
-        if prefix == "client" and key.isdigit():
-            ids.append(int(key))
-    return ids
-
-
-# Writes that only add a person's doing to a client (and, for a meeting, a meeting): they
-# can only take the silence signals away, never add or change any other.
-ACTIVITY_ONLY = (
-    "comment.",
-    "activity.",
-    "task.",
-    "contact.",
-    "handoff.",
-    "calendar.meeting",
-    "chat.highlighted",
-)
-SILENCE_SIGNALS = frozenset({"inactive_30", "inactive_60", "inactive_90", "no_meeting"})
-
-
-def client_changed(kind: str, payload: dict, topics) -> None:
-    """Rescore the clients a write concerns, in its transaction."""
-    ids = clients_in(topics)
-    if ids and kind.startswith(ACTIVITY_ONLY):
-        ids = silent_or_unscored(ids)
-    if ids:
-        rescore(ids)
-
-
-def silent_or_unscored(client_ids: list[int]) -> list[int]:
-    """Of the clients an activity touched, those whose score it can move: those not scored
-    yet, and those scored with a silence signal (one query). For the others the score is
-    the same with the activity as without it, so the write skips the rescoring."""
-    stored = dict(ClientHealth.objects.filter(pk__in=client_ids).values_list("pk", "reasons"))
-    return [
-        pk
-        for pk in client_ids
-        if pk not in stored or any(reason["signal"] in SILENCE_SIGNALS for reason in stored[pk])
-    ]
-
-
 def load() -> None:
-    """Listen to the writes that move scores, and show the score on the client page
-    (reports/apps.py calls this at start-up)."""
-    for prefix in LISTENED_PREFIXES:
-        live.register_listener(prefix, client_changed)
+    """Show the score on the client page (reports/apps.py calls this at start-up; the
+    listener that keeps the scores current is in reports/events.py)."""
     client_panels.register(template=f"{PANEL_TEMPLATE}#panel", context=client_panel, order=10)

@@ -9,7 +9,6 @@ alone and the report topics whose changes can move its numbers.
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
@@ -19,6 +18,7 @@ from records.models import Deal, Handoff, Task, Ticket
 from records.models.values import DEFAULT_CURRENCY
 from reports import policies
 from reports.policies import Scope
+from workspace import moments
 
 TEMPLATE = "reports/home_dashboard.html"
 REFRESH_TOPICS = ("report.sales", "report.support", "report.teamwork")
@@ -43,7 +43,7 @@ def _people(scope: Scope, reach: str):
 
 
 def _end_of_today(user) -> datetime:
-    zone = ZoneInfo(user.timezone or "UTC")
+    zone = moments.zone(user.timezone)
     today = timezone.localtime(timezone.now(), zone).date()
     return datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from records.models import Deal, FieldChange, Pipeline, Stage
 from reports import catalog
 from reports.filters import Filters
+from reports.measures import OTHERS, other_currency_notes, percent
 from reports.tables import Chart, Column, Figure, Report, Series
 
 SALES_FILTERS = ("period", "department", "person", "pipeline", "currency")
@@ -24,7 +25,6 @@ COUNT_FILTERS = ("period", "department", "person", "pipeline")  # no money shown
 STUCK_FILTERS = ("department", "person", "pipeline", "currency", "days")
 STUCK_ROWS = 200
 NO_DATE = "No date"
-OTHERS = "Others"
 DAY = timedelta(days=1)
 CENT = Decimal("0.01")
 
@@ -46,19 +46,11 @@ def other_currencies_notes(deals, filters: Filters) -> list[str]:
         .annotate(count=Count("pk"))
         .order_by("currency")
     )
-    return [
-        f"{_deals(row['count'])} in {row['currency']} "
-        f"{'is' if row['count'] == 1 else 'are'} not counted: pick {row['currency']} above."
-        for row in counts
-    ]
+    return other_currency_notes({row["currency"]: row["count"] for row in counts})
 
 
 def _deals(count: int) -> str:
     return f"{count} deal" if count == 1 else f"{count} deals"
-
-
-def _percent(part, whole) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
 
 
 def _days(delta: timedelta) -> float:
@@ -169,7 +161,7 @@ def funnel(filters: Filters) -> Report:
         {
             "stage": step.stage.name,
             "reached": step.reached,
-            "conversion": _percent(step.reached, before.reached) if before else None,
+            "conversion": percent(step.reached, before.reached) if before else None,
             "days": step.average_days,
         }
         for before, step in zip([None, *steps], steps, strict=False)
@@ -188,7 +180,7 @@ def funnel(filters: Filters) -> Report:
         figures=[
             Figure("Deals opened", len(deals)),
             Figure("Won", won),
-            Figure("Opened → won", _percent(won, len(deals)), "percent"),
+            Figure("Opened → won", percent(won, len(deals)), "percent"),
         ],
         notes=[
             "A deal reached a stage if it was ever in it or in a later stage (not Lost).",
@@ -358,7 +350,7 @@ def won_and_lost(filters: Filters) -> Report:
         figures=[
             Figure("Deals won", won),
             Figure("Deals lost", lost),
-            Figure("Win rate", round(100 * won / (won + lost)) if won + lost else None, "percent"),
+            Figure("Win rate", percent(won, won + lost, digits=0), "percent"),
         ],
         totals={
             "month": "Total",
@@ -395,7 +387,7 @@ def loss_reasons(filters: Filters) -> Report:
         {
             "reason": row["loss_reason__name"],
             "lost": row["lost"],
-            "share": _percent(row["lost"], total),
+            "share": percent(row["lost"], total),
             "value": row["value"],
         }
         for row in reasons
@@ -450,7 +442,7 @@ class OwnerNumbers:
 
     @property
     def win_rate(self) -> float | None:
-        return _percent(self.won, self.closed)
+        return percent(self.won, self.closed)
 
     @property
     def average_won(self) -> Decimal | None:

@@ -22,6 +22,7 @@ from django.template.defaultfilters import pluralize
 from records.models import Priority, Ticket
 from reports import catalog
 from reports.filters import Filters
+from reports.measures import OTHERS, hours_between, percent
 from reports.tables import Chart, Column, Figure, Report, Series
 
 User = get_user_model()
@@ -35,8 +36,8 @@ AGE_BUCKETS = (  # (column, label, youngest age, oldest age exclusive or None)
     ("d7_30", "7 to 30 days", timedelta(days=7), timedelta(days=30)),
     ("over_30d", "Over 30 days", timedelta(days=30), None),
 )
-OTHERS, UNASSIGNED = "others", "unassigned"
-FOLDED = {OTHERS: "Others", UNASSIGNED: "Unassigned"}  # rows that are not one agent's
+FOLDED_OTHERS, UNASSIGNED = "others", "unassigned"
+FOLDED = {FOLDED_OTHERS: OTHERS, UNASSIGNED: "Unassigned"}  # rows that are not one agent's
 TICKET_FACTS = (
     "assignee_id",
     "priority",
@@ -72,17 +73,8 @@ def percentile(values, percent: int) -> float | None:
     return ordered[rank - 1]
 
 
-def hours_between(start, end) -> float:
-    return (end - start).total_seconds() / 3600
-
-
 def one_decimal(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
-
-
-def share(part: int, whole: int) -> float | None:
-    """``part`` as a percentage of ``whole``, one decimal; None when there is no whole."""
-    return round(100 * part / whole, 1) if whole else None
 
 
 def average(values) -> float | None:
@@ -358,7 +350,7 @@ def sla_numbers(counts: dict) -> dict:
         "resolved": resolved,
         "met": met,
         "breached": resolved - met,
-        "met_share": share(met, resolved),
+        "met_share": percent(met, resolved),
         "overdue": counts.get("overdue", 0),
     }
 
@@ -437,7 +429,7 @@ def csat(filters: Filters) -> Report:
         {
             "rating": f"{rating} of 5",
             "tickets": by_rating.get(rating, 0),
-            "share": share(by_rating.get(rating, 0), rated),
+            "share": percent(by_rating.get(rating, 0), rated),
         }
         for rating in range(1, 6)
     ]
@@ -522,7 +514,7 @@ def agent_key(filters: Filters, assignee_id: int | None):
     """The row a ticket counts in: its agent's, "Others" or "Unassigned"."""
     if assignee_id is None:
         return UNASSIGNED
-    return assignee_id if filters.itemizes(assignee_id) else OTHERS
+    return assignee_id if filters.itemizes(assignee_id) else FOLDED_OTHERS
 
 
 def team_in_view(filters: Filters, team: dict) -> bool:
@@ -537,6 +529,6 @@ def agent_numbers(facts) -> dict:
     return {
         "solved": len(solved),
         "response_median": one_decimal(percentile(first_response_hours(facts), 50)),
-        "sla_met": share(sum(1 for fact in solved if fact.met_sla), len(solved)),
+        "sla_met": percent(sum(1 for fact in solved if fact.met_sla), len(solved)),
         "csat": average(ratings),
     }

@@ -20,13 +20,12 @@ from chat.models import Message, Room
 from records.models import HANDOFF_DEAL_WINDOW, Client, Comment, Deal, Handoff, Task
 from reports import catalog
 from reports.filters import Filters
+from reports.measures import OTHERS, hours_between, other_currency_notes, percent
 from reports.tables import Chart, Column, Figure, Report, Series
 
 PAIR_FILTERS = ("period", "department")
 NO_DEPARTMENT = "No department"
-OTHERS = "Others"
 TOP_CLIENTS = 50
-SECONDS_PER_HOUR = 3600
 
 
 # --- Handoffs --------------------------------------------------------------------
@@ -51,10 +50,6 @@ PAIR_FIELDS = ("from_department__name", "to_department__name")
 
 def pair_label(from_name: str | None, to_name: str) -> str:
     return f"{from_name or NO_DEPARTMENT} → {to_name}"
-
-
-def hours_between(start, end) -> float:
-    return (end - start).total_seconds() / SECONDS_PER_HOUR
 
 
 def median_hours(hours: list[float]) -> float | None:
@@ -188,7 +183,7 @@ class Conversion:
             "pair": pair,
             "sent": self.sent,
             "followed": self.followed,
-            "rate": round(100 * self.followed / self.sent) if self.sent else None,
+            "rate": percent(self.followed, self.sent, digits=0),
             "won": len(self.won),
             "won_value": sum(self.won.values(), start=0),
         }
@@ -253,19 +248,12 @@ def conversion(filters: Filters) -> Report:
             f"A deal opened for the client within {HANDOFF_DEAL_WINDOW.days} days after a "
             "handoff follows it; "
             "a deal following handoffs of two pairs counts for both.",
-            *_currency_notes(other_currencies),
+            *other_currency_notes(
+                {currency: len(deals) for currency, deals in other_currencies.items()}, "won deal"
+            ),
         ],
         empty="No handoffs were sent in this period.",
     )
-
-
-def _currency_notes(deals_by_currency: dict[str, set]) -> list[str]:
-    notes = []
-    for currency, deals in sorted(deals_by_currency.items()):
-        count = len(deals)
-        won = "won deal is" if count == 1 else "won deals are"
-        notes.append(f"{count} {won} in {currency}, not counted: pick {currency} above.")
-    return notes
 
 
 # --- Tasks ------------------------------------------------------------------------
@@ -286,7 +274,7 @@ def _task_row(name: str, level: str, outcomes: Counter) -> dict:
         "name": name,
         "level": level,
         **{outcome: outcomes[outcome] for outcome in TASK_OUTCOMES},
-        "on_time_rate": round(100 * outcomes["on_time"] / done) if done else None,
+        "on_time_rate": percent(outcomes["on_time"], done, digits=0),
     }
 
 

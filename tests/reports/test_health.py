@@ -13,8 +13,10 @@ from calendar_app.services import create_event
 from records import services
 from records.models import Client, Priority, Ticket
 from reports import health
-from reports.health import rescore_all, score_client, scores_for
+from reports import services as report_services
+from reports.health import score_client, scores_for
 from reports.models import ClientHealth
+from reports.services import rescore_all
 from tests.factories import UserFactory
 from tests.reports.conftest import UTC
 
@@ -472,16 +474,18 @@ def test_activity_on_a_client_without_silence_signals_skips_the_rescoring(
     """A comment can only take silence signals away: a client scored without any keeps its
     row untouched (one query), a silent one is rescored and the signal goes."""
     rescored = []
-    real_rescore = health.rescore
+    real_rescore = report_services.rescore
     monkeypatch.setattr(
-        health, "rescore", lambda ids, *now: rescored.append(ids) or real_rescore(ids, *now)
+        report_services,
+        "rescore",
+        lambda ids, *now: rescored.append(ids) or real_rescore(ids, *now),
     )
     lively, quiet = start(member, "Lively"), start(member, "Quiet")
     rescored.clear()
     services.post_comment(actor=member, target=lively, body="All good")
     assert rescored == []
     later(at, days=40)
-    health.rescore_all()  # the daily sweep: Quiet (and Lively) now 40 days silent
+    rescore_all()  # the daily sweep: Quiet (and Lively) now 40 days silent
     rescored.clear()
     services.post_comment(actor=member, target=quiet, body="Back in touch")
     assert rescored == [[quiet.pk]]

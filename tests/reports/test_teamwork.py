@@ -172,7 +172,7 @@ def test_conversion_per_pair_in_the_chosen_currency(admin, deals_after_handoffs)
     # 5 sent, 3 followed (60 %); acme's deal is one deal, counted once in the total.
     assert pick(report.totals, *CONVERSION_COLUMNS) == (5, 3, 60, 1, Decimal(1000))
     assert report.currency == "EUR"
-    assert "1 won deal is in USD, not counted: pick USD above." in report.notes
+    assert "1 won deal in USD is not counted: pick USD above." in report.notes
 
 
 def test_conversion_in_another_currency(admin, deals_after_handoffs):
@@ -180,7 +180,7 @@ def test_conversion_in_another_currency(admin, deals_after_handoffs):
     # Only beta's 500 USD deal, after a Sales → Support handoff.
     assert pick(report.totals, *CONVERSION_COLUMNS) == (5, 3, 60, 1, Decimal(500))
     assert rows_by(report, "pair")["Support → Sales"]["won"] == 0
-    assert "1 won deal is in EUR, not counted: pick EUR above." in report.notes
+    assert "1 won deal in EUR is not counted: pick EUR above." in report.notes
 
 
 @pytest.fixture

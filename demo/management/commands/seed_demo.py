@@ -24,8 +24,8 @@ from demo.chat_rooms import seed_chat
 from demo.meetings import seed_calendar
 from demo.people import DEMO_PASSWORD, LOGIN_EMAIL, PEOPLE, seed_people
 from records.models import Client, Contact, Deal, Ticket, TimelineEntry
-from reports.health import rescore_all
 from reports.models import ClientHealth
+from reports.services import rescore_all
 
 # What the demo fills in bulk, and the pages and searches read: see refresh_statistics.
 FILLED = (Client, Contact, Deal, Ticket, TimelineEntry, Message, Event)

@@ -1,4 +1,4 @@
-from reports.health import rescore_all
+from reports.services import rescore_all
 from reports.tasks import rescore_clients
 from workspace.jobs.recurring import RecurringJobCommand
 

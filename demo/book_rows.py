@@ -116,6 +116,7 @@ class Generator:
             industry=industry,
             size=rng.choices(SIZES, SIZE_WEIGHTS)[0],
             address=self.address(country),
+            country=country.code,
             phone=self.phone(country),
             tags=rng.sample(TAGS, rng.choice((0, 1, 1, 2, 3))),
             lifecycle=lifecycle,

@@ -35,6 +35,7 @@ TRADES = (
 @dataclass(frozen=True)
 class Country:
     name: str
+    code: str  # ISO 3166-1 alpha-2, as Client.country keeps it
     cities: tuple[str, ...]
     streets: tuple[str, ...]
     phone_prefix: str
@@ -43,19 +44,19 @@ class Country:
 
 
 COUNTRIES = (
-    Country("Germany", ("Berlin", "Hamburg", "Munich", "Cologne"),
+    Country("Germany", "DE", ("Berlin", "Hamburg", "Munich", "Cologne"),
             ("Hauptstraße", "Bahnhofstraße", "Lindenallee", "Gartenweg"), "+49", "de", "GmbH"),
-    Country("United Kingdom", ("London", "Manchester", "Leeds", "Bristol"),
+    Country("United Kingdom", "GB", ("London", "Manchester", "Leeds", "Bristol"),
             ("High Street", "Station Road", "Church Lane", "Park Avenue"), "+44", "co.uk", "Ltd"),
-    Country("United States", ("Boston", "Austin", "Denver", "Seattle"),
+    Country("United States", "US", ("Boston", "Austin", "Denver", "Seattle"),
             ("Main Street", "Oak Avenue", "Market Street", "Elm Street"), "+1", "com", "Inc."),
-    Country("Netherlands", ("Amsterdam", "Utrecht", "Rotterdam"),
+    Country("Netherlands", "NL", ("Amsterdam", "Utrecht", "Rotterdam"),
             ("Keizersgracht", "Stationsplein", "Dorpsstraat"), "+31", "nl", "B.V."),
-    Country("France", ("Paris", "Lyon", "Toulouse"),
+    Country("France", "FR", ("Paris", "Lyon", "Toulouse"),
             ("Rue de la Paix", "Avenue Victor Hugo", "Rue du Commerce"), "+33", "fr", "SAS"),
-    Country("Sweden", ("Stockholm", "Gothenburg", "Malmö"),
+    Country("Sweden", "SE", ("Stockholm", "Gothenburg", "Malmö"),
             ("Storgatan", "Drottninggatan", "Kungsgatan"), "+46", "se", "AB"),
-    Country("Spain", ("Madrid", "Barcelona", "Valencia"),
+    Country("Spain", "ES", ("Madrid", "Barcelona", "Valencia"),
             ("Calle Mayor", "Gran Vía", "Calle de Alcalá"), "+34", "es", "S.L."),
 )  # fmt: skip
 SIZES = (Client.Size.SMALL, Client.Size.MEDIUM, Client.Size.LARGE, Client.Size.XLARGE,

@@ -6,7 +6,7 @@ from django import forms
 
 from accounts.models import Department, User
 from records import policies
-from records.models import Client, Contact, CustomField
+from records.models import Client, Contact, CustomField, country_choices
 
 DUPLICATE_TRIGGER = "input changed delay:300ms"
 
@@ -36,6 +36,7 @@ class ClientForm(forms.Form):
     )
     phone = forms.CharField(max_length=40, required=False)
     industry = forms.CharField(max_length=100, required=False)
+    country = forms.ChoiceField(choices=[("", "—"), *country_choices()], required=False)
     size = forms.ChoiceField(choices=Client.Size.choices, required=False, label="Employees")
     lifecycle = forms.ChoiceField(
         choices=Client.Lifecycle.choices, initial=Client.Lifecycle.LEAD, label="Lifecycle stage"

@@ -19,6 +19,7 @@ NAVIGATION = (
     NavItem("Tasks", "check2-square", "records:my_tasks"),
     NavItem("Handoffs", "arrow-left-right", "records:handoff_inbox"),
     NavItem("Calendar", "calendar3", "calendar:home"),
+    NavItem("Marketing", "megaphone", "marketing:home"),
     NavItem("Reports", "bar-chart", "reports:home"),
     NavItem("Team", "people", "team"),
 )

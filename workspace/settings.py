@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "chat",
     "calendar_app",
     "reports",
+    "marketing",
     "demo",
 ]
 
@@ -205,6 +206,17 @@ AVATAR_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "Workspace <workspace@localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 globals().update(email_settings(env_str("EMAIL_URL") or "console://"))
+
+# --- Marketing (marketing/) --------------------------------------------------
+
+# Campaign email: from whom, how fast (messages per minute; a campaign may set its
+# own), and how many a background job sends before handing over to the next one.
+MARKETING_FROM_EMAIL = env_str("MARKETING_FROM_EMAIL") or DEFAULT_FROM_EMAIL
+MARKETING_SEND_RATE = env_int("MARKETING_SEND_RATE", 600)
+MARKETING_BATCH_SIZE = env_int("MARKETING_BATCH_SIZE", 50)
+# Web-to-lead forms: submissions per client IP per hour, and the largest body accepted.
+MARKETING_FORM_RATE_PER_HOUR = env_int("MARKETING_FORM_RATE_PER_HOUR", 20)
+MARKETING_FORM_MAX_BYTES = env_int("MARKETING_FORM_MAX_BYTES", 20_000)
 
 # --- Static and uploaded files ---------------------------------------------
 

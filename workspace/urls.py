@@ -18,6 +18,7 @@ urlpatterns = [
     path("chat/", include("chat.urls")),
     path("calendar/", include("calendar_app.urls")),
     path("reports/", include("reports.urls")),
+    path("marketing/", include("marketing.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

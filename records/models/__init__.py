@@ -24,7 +24,13 @@ and custom fields), deals (with pipelines), tickets (with SLA), comments, histor
 (timeline and audit), saved_views and tasks (with handoffs).
 """
 
-from records.models.clients import Client, Contact, CustomField, validate_custom_values
+from records.models.clients import (
+    Client,
+    Contact,
+    CustomField,
+    country_choices,
+    validate_custom_values,
+)
 from records.models.comments import COMMENT_TARGETS, SEND_ID_MAX_LENGTH, Comment
 from records.models.deals import Deal, LossReason, Pipeline, Stage
 from records.models.history import FieldChange, TimelineEntry
@@ -94,6 +100,7 @@ __all__ = [
     "TicketSlaPolicy",
     "TimelineEntry",
     "at_most_one_of",
+    "country_choices",
     "currency_validator",
     "exactly_one_of",
     "normalize_tags",

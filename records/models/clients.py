@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.dateparse import parse_date
 from django.utils.timezone import now
+from django_countries import countries
 
 from accounts.models import Department
 from records.models.values import (
@@ -136,6 +137,11 @@ def validate_custom_values(values: dict) -> dict:
 # --- Clients and contacts ------------------------------------------------------
 
 
+def country_choices() -> list[tuple[str, str]]:
+    """ISO 3166-1 alpha-2 codes and their English names (django-countries), by name."""
+    return list(countries)
+
+
 class Client(models.Model):
     """A company or person we sell to or support. Shared with all staff."""
 
@@ -179,6 +185,7 @@ class Client(models.Model):
     industry = models.CharField(max_length=100, blank=True)
     size = models.CharField(max_length=10, choices=Size, default=Size.UNKNOWN, blank=True)
     address = models.TextField(max_length=1000, blank=True)
+    country = models.CharField(max_length=2, choices=country_choices, blank=True)
     phone = models.CharField(max_length=40, blank=True, validators=[validate_phone])
     tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
     lifecycle = models.CharField(max_length=10, choices=Lifecycle, default=Lifecycle.LEAD)

@@ -33,6 +33,8 @@ class TimelineEntry(models.Model):
         TASK = "task", "Task"
         HANDOFF = "handoff", "Handoff"
         CHAT = "chat", "Chat highlight"
+        CAMPAIGN = "campaign", "Email campaign"
+        WEB_FORM = "web_form", "Web form"
 
     ACTIVITIES = (Kind.CALL, Kind.MEETING, Kind.EMAIL, Kind.NOTE)
 

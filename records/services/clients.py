@@ -31,6 +31,7 @@ ACTIVITY_KINDS = {kind.value for kind in TimelineEntry.ACTIVITIES}
 CLIENT_CREATE_FIELDS = {
     "domain",
     "industry",
+    "country",
     "size",
     "address",
     "phone",

@@ -46,6 +46,7 @@ EDITABLE_FIELDS = {
         "name",
         "domain",
         "industry",
+        "country",
         "size",
         "address",
         "phone",

@@ -26,6 +26,7 @@ MERGE_FIELDS = (
     "name",
     "domain",
     "industry",
+    "country",
     "size",
     "phone",
     "address",

@@ -91,6 +91,8 @@ TIMELINE_ICONS = {
     "merge": "intersect",
     "task": "check2-square",
     "handoff": "arrow-left-right",
+    "campaign": "megaphone",
+    "web_form": "ui-checks",
     "chat": "chat-quote",
 }
 

@@ -5,4 +5,7 @@ from marketing import views
 app_name = "marketing"
 urlpatterns = [
     path("", views.marketing_home, name="home"),
+    # --- segments
+    # --- campaigns
+    # --- forms
 ]

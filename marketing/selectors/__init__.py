@@ -1,0 +1,1 @@
+"""Marketing's reads shared by pages, jobs and reports."""

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class MarketingConfig(AppConfig):
     name = "marketing"
     verbose_name = "Marketing"
+
+    def ready(self):
+        """Attribution's listeners on records' writes; each area's live topics and hooks."""
+        from marketing import attribution
+
+        attribution.load()

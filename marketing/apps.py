@@ -7,6 +7,6 @@ class MarketingConfig(AppConfig):
 
     def ready(self):
         """Attribution's listeners on records' writes; each area's live topics and hooks."""
-        from marketing import attribution
+        from marketing import attribution, channels  # noqa: F401  (channels: a report)
 
         attribution.load()

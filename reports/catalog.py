@@ -15,6 +15,7 @@ AREAS = {
     "teamwork": "Teamwork",
     "activity": "Activity",
     "health": "Client health",
+    "marketing": "Marketing",  # registered by marketing/channels.py
 }
 FILTER_NAMES = ("period", "department", "person", "pipeline", "currency", "days")
 AREA_MODULES = ("sales", "support", "teamwork", "activity", "health")

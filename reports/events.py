@@ -18,13 +18,15 @@ from workspace import live
 
 # The areas whose numbers a change of each kind can move.
 KIND_AREAS = {
-    "deal.": ("sales", "health"),
+    "deal.": ("sales", "health", "marketing"),
     "ticket.": ("support", "health"),
     "handoff.": ("teamwork",),
     "task.": ("teamwork",),
     "activity.": ("activity", "health"),
     "comment.": ("teamwork", "activity"),
     "chat.message.posted": ("teamwork",),
+    "contact.created": ("marketing",),
+    "campaign.": ("marketing",),
 }
 
 

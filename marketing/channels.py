@@ -5,7 +5,8 @@ UTM source and medium ("google / cpc"); else the web form; else how the
 contact was added (by staff, by import). Per source, in the period:
 
 * new contacts — contacts whose *first* touch came from it then;
-* deals opened — deals opened then whose client's first touch was the source;
+* deals opened — deals opened then, credited to their client's latest touch
+  (what brought the deal about, as on a campaign's page);
 * won revenue, first touch — deals won then, credited to the source that first
   brought the client in;
 * won revenue, latest touch — the same deals credited to the client's latest
@@ -147,7 +148,7 @@ def channels(filters: Filters) -> Report:
     won = _won(filters)
     measures = [
         _contacts(filters),
-        _grouped(opened, "first", deals_opened=Count("pk")),
+        _grouped(opened, "latest", deals_opened=Count("pk")),
         _grouped(deals.filter(won), "first", won_first=Sum("deal__amount")),
         _grouped(deals.filter(won), "latest", won_latest=Sum("deal__amount")),
     ]
@@ -198,15 +199,18 @@ def _totals(rows: list[dict]) -> dict:
     totals = {"source": "Total", "channel": ""}
     for field in (*MEASURES, "cost"):
         totals[field] = sum(row[field] or 0 for row in rows)
-    cost = totals["cost"]
-    totals["roi"] = percent(totals["won_latest"] - cost, cost, digits=0) if cost else None
+    totals["roi"] = None  # revenue of unpaid sources set against paid ones' cost means nothing
     return totals
 
 
 def _figures(rows: list[dict]) -> list[Figure]:
     best = max(rows, key=lambda row: row["won_latest"], default=None)
+    paid = [row for row in rows if row["cost"]]
+    cost = sum(row["cost"] for row in paid)
+    returned = sum(row["won_latest"] for row in paid)
     return [
         Figure("New contacts", sum(row["new_contacts"] for row in rows)),
         Figure("Won revenue", sum(row["won_latest"] for row in rows), "money"),
+        Figure("Return on campaign spend", percent(returned - cost, cost, digits=0), "percent"),
         Figure("Top source", best["source"] if best and best["won_latest"] else "—", "text"),
     ]

@@ -31,6 +31,9 @@ from demo.chat_talk import CLIENT_ROOMS, DAYS
 from demo.meeting_planner import working
 from demo.meetings import CLIENT_MEETINGS, marker_uid
 from demo.people import DEMO_PASSWORD, Cast
+from marketing.channels import channels
+from marketing.models import Attribution, Campaign, Consent, Recipient, Submission, Touch
+from marketing.selectors.roi import campaign_results
 from records.models import (
     ChecklistItem,
     Client,
@@ -44,6 +47,7 @@ from records.models import (
     Ticket,
     TimelineEntry,
 )
+from reports.filters import read_filters
 from reports.models import ClientHealth
 from tests.demo.seeding import SCALE, counts, seed, seeded_once
 from workspace.live.models import Event as LiveEvent
@@ -626,3 +630,32 @@ def test_the_admin_can_revoke_a_subscription_link(seeded, login, client, db):
     delete = reverse("admin:calendar_app_calendarfeed_delete", args=[feed.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 302
     assert find_feed(token) is None
+
+
+# --- Marketing ----------------------------------------------------------------------------
+
+
+def test_marketing_is_seeded_once_with_sources_campaigns_and_submissions(seeded, db):
+    assert "Marketing already there." in seeded.again_output
+    assert set(Touch.objects.values_list("channel", flat=True)) == set(Touch.Channel.values)
+    assert Attribution.objects.filter(contact__isnull=False).count() > 1000
+    assert Attribution.objects.filter(deal__isnull=False).count() > 300
+    launch = Campaign.objects.get(name="Spring product launch")
+    results = campaign_results(launch)
+    assert results.won_revenue > 0 and results.roi > 0
+    states = set(Recipient.objects.filter(campaign=launch).values_list("state", flat=True))
+    assert {"sent", "skipped", "failed"} <= states
+    assert Submission.objects.filter(routed_to__isnull=False).count() > 50
+    report = channels(read_filters(seeded.login, {})[0])
+    assert {row["channel"] for row in report.rows} == {
+        "Direct",
+        "Tracked link",
+        "Web form",
+        "Email campaign",
+    }
+
+
+def test_a_sample_of_marketing_rows_passes_validation(seeded, db):
+    for model in (Consent, Recipient, Submission, Touch):
+        for row in sample(model, 15):
+            row.full_clean()

@@ -57,12 +57,16 @@ def test_sources_are_credited_first_and_latest_touch(
 
     rows = by_source(report)
     assert rows["Demo request"]["new_contacts"] == 1
-    assert rows["Demo request"]["deals_opened"] == 1
+    assert rows["Spring launch"]["deals_opened"] == 1
     assert rows["Demo request"]["won_first"] == Decimal(3000)
     assert rows["Spring launch"]["won_latest"] == Decimal(3000)
     assert rows["Spring launch"]["cost"] == Decimal(1000)
     assert rows["Spring launch"]["roi"] == 200
     assert report.totals["won_latest"] == Decimal(3000)
+    assert report.totals["roi"] is None
+    assert {figure.label: figure.value for figure in report.figures}[
+        "Return on campaign spend"
+    ] == 200
 
 
 def test_a_member_sees_only_their_departments_numbers(

@@ -1,8 +1,8 @@
 """Load a realistic demo company. Safe to run again: nothing is duplicated.
 
 People and departments first (demo/people.py), then the client book
-(demo/book.py), then the chat rooms and their conversations
-(demo/chat_rooms.py), then the calendars (demo/meetings.py). With
+(demo/book.py), then marketing (demo/marketing.py), then the chat rooms and
+their conversations (demo/chat_rooms.py), then the calendars (demo/meetings.py). With
 ``--scale N`` it also adds N generated clients for benchmarks
 (demo/book_scale.py; every run adds N more: that part is deliberately not
 idempotent). Last, when it wrote a book, it scores every client's health as
@@ -21,6 +21,7 @@ from chat.models import Message
 from demo.book import seed_book
 from demo.book_scale import seed_scale
 from demo.chat_rooms import seed_chat
+from demo.marketing import seed_marketing
 from demo.meetings import seed_calendar
 from demo.people import DEMO_PASSWORD, LOGIN_EMAIL, PEOPLE, seed_people
 from records.models import Client, Contact, Deal, Ticket, TimelineEntry
@@ -60,6 +61,7 @@ class Command(BaseCommand):
             f"Demo data ready: {departments} departments, {len(PEOPLE)} people ({created} new)."
         )
         wrote_book = self.seed_part("Client book", seed_book)
+        self.seed_part("Marketing", seed_marketing)  # before chat, which picks busy clients
         self.seed_part("Chat", lambda: seed_chat(LOGIN_EMAIL))
         self.seed_part("Calendar", lambda: seed_calendar(LOGIN_EMAIL))
         if scale > 0:

@@ -7,6 +7,7 @@ class MarketingConfig(AppConfig):
 
     def ready(self):
         """Attribution's listeners on records' writes; each area's live topics and hooks."""
-        from marketing import attribution, channels  # noqa: F401  (channels: a report)
+        from marketing import attribution, channels, panels  # noqa: F401
 
         attribution.load()
+        panels.load()

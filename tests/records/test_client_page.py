@@ -182,7 +182,8 @@ def test_query_count_is_constant(signed_in, acme, member):
     with CaptureQueriesContext(connection) as many:
         assert signed_in.get(page_url(acme)).status_code == 200
     assert len(many) == len(few), [query["sql"] for query in many.captured_queries]
-    assert len(few) <= 16, len(few)
+    # The page's own 15, and the panels of other apps: health 1, marketing 2.
+    assert len(few) <= 18, len(few)
 
 
 @pytest.mark.django_db(transaction=True)

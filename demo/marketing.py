@@ -44,15 +44,14 @@ SOURCE_UTM = {
     Client.Source.PARTNER: ("partner-portal", "partner"),
 }
 FORM_FIELDS = [
-    {"name": "first_name", "label": "First name", "maps_to": "contact.first_name",
-     "required": True},
-    {"name": "last_name", "label": "Last name", "maps_to": "contact.last_name", "required": True},
-    {"name": "email", "label": "Work email", "maps_to": "contact.email", "required": True},
-    {"name": "company", "label": "Company", "maps_to": "client.name", "required": True},
-    {"name": "website", "label": "Website", "maps_to": "client.domain", "required": False},
-    {"name": "country", "label": "Country", "maps_to": "client.country", "required": False},
-    {"name": "message", "label": "How can we help?", "maps_to": "note", "required": False},
-]  # fmt: skip
+    {"maps_to": "contact.first_name", "label": "First name", "required": True},
+    {"maps_to": "contact.last_name", "label": "Last name", "required": True},
+    {"maps_to": "contact.email", "label": "Work email", "required": True},
+    {"maps_to": "client.name", "label": "Company", "required": True},
+    {"maps_to": "client.domain", "label": "Website", "required": False},
+    {"maps_to": "client.country", "label": "Country", "required": False},
+    {"maps_to": "message", "label": "How can we help?", "required": False},
+]
 CAMPAIGNS = (
     # name, days ago sent, cost, utm name, subject, open rate, click rate
     ("Spring product launch", 120, Decimal(1800), "spring-launch",

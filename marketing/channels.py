@@ -14,8 +14,10 @@ contact was added (by staff, by import). Per source, in the period:
 * cost and ROI — campaigns' costs (campaigns that started in the period),
   against their latest-touch revenue.
 
-Deals and contacts follow the viewer's scope like every report: deals by
-their owner, contacts by their client's department.
+Whose numbers: the marketing department and admins see the whole company (where
+revenue came from is their job); anyone else sees their scope, as in every
+report (deals by their owner, contacts by their client's department). A chosen
+department narrows either.
 """
 
 from collections import defaultdict
@@ -23,6 +25,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
+from accounts.models import User
+from marketing import policies
 from marketing.models import Attribution, Campaign, Touch, WebForm
 from records.models import Deal
 from reports import catalog
@@ -96,23 +100,25 @@ def _contacts(filters: Filters) -> dict[tuple, dict]:
     return _grouped(attributions, "first", new_contacts=Count("pk"))
 
 
+def _company_wide(filters: Filters) -> bool:
+    viewer = User.objects.filter(pk=filters.scope.viewer_id).first()
+    return viewer is not None and policies.can_manage_marketing(viewer)
+
+
 def _department_ids(filters: Filters):
     if filters.department is not None:
         return [filters.department.pk]
-    if filters.scope.department_ids is not None:
+    if filters.scope.department_ids is not None and not _company_wide(filters):
         return list(filters.scope.department_ids)
     return None
 
 
 def _deals(filters: Filters):
-    return Attribution.objects.filter(
-        deal__isnull=False, **{f"deal__{k}": v for k, v in _owner_lookup(filters).items()}
-    )
-
-
-def _owner_lookup(filters: Filters) -> dict:
+    deals = Attribution.objects.filter(deal__isnull=False)
+    if filters.department is None and _company_wide(filters):
+        return deals
     ids = filters.people_ids()
-    return {} if ids is None else {"owner__in": ids}
+    return deals if ids is None else deals.filter(deal__owner__in=ids)
 
 
 def _won(filters: Filters) -> Q:

@@ -98,10 +98,11 @@ class SegmentMember(models.Model):
         ]
         indexes = [models.Index(fields=["segment", "contact"], name="segment_member_contact")]
 
-    # --- Consent and suppression -------------------------------------------------------
-
     def __str__(self) -> str:
         return f"{self.segment_id}: {self.contact_id or self.client_id}"
+
+
+# --- Consent and suppression -------------------------------------------------------
 
 
 class Consent(models.Model):
@@ -380,10 +381,11 @@ class Submission(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["form", "-created_at"], name="submission_form_new")]
 
-    # --- Attribution -------------------------------------------------------------------
-
     def __str__(self) -> str:
         return f"{self.form_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --- Attribution -------------------------------------------------------------------
 
 
 class Touch(models.Model):

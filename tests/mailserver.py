@@ -3,6 +3,9 @@
 with smtp_server() as inbox:      # Django's default mailer now talks SMTP to it
     ...send...
     [message] = inbox.wait_for(1)  # email.message.EmailMessage objects
+
+with smtp_server(reject={"gone@example.com"}) as inbox:  # refuses those addresses (550)
+    ...
 """
 
 import socket
@@ -15,10 +18,18 @@ from django.test import override_settings
 
 
 class Inbox:
-    """aiosmtpd's handler: keeps every message it is given, parsed."""
+    """aiosmtpd's handler: keeps every message it is given, parsed; refuses the addresses
+    of ``reject`` at RCPT TO with a permanent error, as a server refusing a mailbox does."""
 
-    def __init__(self):
+    def __init__(self, reject=()):
         self.messages = []
+        self.reject = {address.lower() for address in reject}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.reject:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
@@ -40,8 +51,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server():
-    inbox = Inbox()
+def smtp_server(reject=()):
+    inbox = Inbox(reject)
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     mailer = {

@@ -122,6 +122,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+else:
+    # PostgreSQL's JIT compiles a plan whose estimated cost passes a threshold: on the
+    # segment counts' OR'd subqueries (estimates in the millions) that took 200-500 ms
+    # for plans that run in tens (bench/segments.py). A CRM's queries are short; off.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

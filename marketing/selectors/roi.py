@@ -34,7 +34,7 @@ class CampaignResults:
 
     @property
     def roi(self) -> Decimal | None:
-        """(won revenue − cost) / cost, in percent; None while the campaign cost nothing."""
+        """(won revenue - cost) / cost, in percent; None while the campaign cost nothing."""
         if not self.cost:
             return None
         return ((self.won_revenue - self.cost) * HUNDRED / self.cost).quantize(Decimal("0.1"))

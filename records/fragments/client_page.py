@@ -1,5 +1,5 @@
 """Live parts of the client page besides fields and timeline: the archived banner,
-new deals and tickets at the top of the client's lists, and new contacts.
+new deals and tickets at the top of the client's lists, and new or deleted contacts.
 
 A new contact's fields are editable or not depending on the viewer, which one
 rendering cannot know: its fragment makes each open page re-fetch its own
@@ -39,6 +39,6 @@ def _new_row(records, pk: int) -> str:
     return fragment("records/client_detail.html#new-row", context)
 
 
-@renders("contact.created")
+@renders("contact.created", "contact.deleted")
 def new_contact(kind: str, payload: dict) -> str:
     return fragment("records/client_detail.html#refresh-contacts", {"client_id": payload["client"]})

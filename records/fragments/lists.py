@@ -42,9 +42,9 @@ def list_row(kind: str, payload: dict) -> str:
     return fragment("records/list_rows.html#live-row", context)
 
 
-@renders("deal.deleted")
-def deleted_deal_row(kind: str, payload: dict) -> str:
-    return deleted_row("deal", payload["id"])
+@renders("deal.deleted", "contact.deleted")
+def deleted_row_of(kind: str, payload: dict) -> str:
+    return deleted_row(kind.split(".", 1)[0], payload["id"])
 
 
 def deleted_row(noun: str, pk: int) -> str:

@@ -18,7 +18,13 @@ meanwhile gives a readable error instead of a crash.
 """
 
 from records.services.base import FieldConflict, last_change
-from records.services.clients import archive_client, create_client, create_contact, log_activity
+from records.services.clients import (
+    archive_client,
+    create_client,
+    create_contact,
+    delete_contact,
+    log_activity,
+)
 from records.services.comments import (
     comment_link,
     delete_comment,
@@ -73,6 +79,7 @@ __all__ = [
     "decline_handoff",
     "default_pipeline",
     "delete_comment",
+    "delete_contact",
     "delete_deal",
     "delete_task",
     "delete_view",

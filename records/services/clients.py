@@ -166,6 +166,26 @@ def create_contact(
     return contact
 
 
+def delete_contact(*, actor: User, contact: Contact) -> None:
+    """Delete a contact (a duplicate, someone who left); the client's timeline keeps a line
+    saying who deleted whom, and open pages drop the contact's row."""
+    with transaction.atomic():
+        contact = _lock(contact)
+        client = contact.client
+        _require(policies.can_edit_client(actor, client), "You cannot delete this contact.")
+        topics = _topics(contact)
+        entry = add_entry(
+            actor=actor,
+            client_id=client.pk,
+            kind=TimelineEntry.Kind.CONTACT,
+            summary=f"{actor} deleted contact {contact}",
+            data={"contact": contact.pk},
+        )
+        payload = {"id": contact.pk, "client": client.pk, "actor": actor.pk, "timeline": entry.pk}
+        contact.delete()
+        events.publish(topics, "contact.deleted", payload)
+
+
 # --- Activities ----------------------------------------------------------------
 
 

@@ -80,6 +80,18 @@ def test_a_member_sees_only_their_departments_numbers(
     assert channels(filters_for(support_member, *this_year)).rows == []
 
 
+def test_marketing_sees_the_whole_company_unless_it_picks_a_department(
+    member, marketer, support, acme, this_year
+):
+    services.create_contact(actor=member, client=acme, name="Ada Park")
+    won(member, acme, 900)
+
+    rows = by_source(channels(filters_for(marketer, *this_year)))
+    assert rows["Added by staff"]["new_contacts"] == 1
+    assert rows["Added by staff"]["won_latest"] == Decimal(900)
+    assert channels(filters_for(marketer, *this_year, department=support)).rows == []
+
+
 def test_utm_sources_are_their_own_rows(member, admin, acme, demo_form, this_year):
     with attributing(Touch.Channel.FORM, form=demo_form, utm_source="google", utm_medium="cpc"):
         services.create_contact(actor=member, client=acme, name="Ada Park")

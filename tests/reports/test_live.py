@@ -24,9 +24,7 @@ def report_events(events) -> list[tuple[str, str]]:
     return [(event.topic, event.kind) for event in events if event.topic.startswith("report.")]
 
 
-def test_a_deal_move_tells_sales_health_and_marketing_in_its_transaction(
-    member, deal, stages
-):
+def test_a_deal_move_tells_sales_health_and_marketing_in_its_transaction(member, deal, stages):
     with capture_events(derived=True) as events:
         services.move_deal(actor=member, deal=deal, stage=stages["Won"])
     told = [event for event in events if event.payload.get("cause") == "deal.won"]

@@ -20,6 +20,16 @@ SEARCH_KEY = "q"
 SORT_KEY = "sort"
 PAGE_KEY = "page"
 
+# Filters higher apps add to a list at start-up (marketing's segments), by list name.
+_added_filters: dict[str, dict[str, Filter]] = {}
+
+
+def add_filter(list_name: str, extra: Filter) -> None:
+    """Offer ``extra`` on list ``list_name`` after its own filters (records imports no
+    higher app: they register here from their ``AppConfig.ready``). Registering the same
+    key again replaces it."""
+    _added_filters.setdefault(list_name, {})[extra.key] = extra
+
 
 @dataclass(frozen=True)
 class Column:
@@ -58,9 +68,14 @@ class ListSpec:
         return f"list.{self.name}"
 
     @property
+    def all_filters(self) -> tuple[Filter, ...]:
+        """Its own filters, then those other apps added (``add_filter``)."""
+        return self.filters + tuple(_added_filters.get(self.name, {}).values())
+
+    @property
     def keys(self) -> set[str]:
         """The query-string keys a saved view may keep."""
-        return {SEARCH_KEY, SORT_KEY, *(each.key for each in self.filters)}
+        return {SEARCH_KEY, SORT_KEY, *(each.key for each in self.all_filters)}
 
 
 @dataclass
@@ -124,7 +139,7 @@ class ListState:
 
 def read(spec: ListSpec, params: QueryDict, viewer: User) -> ListState:
     values, parsed, notes = {}, {}, []
-    for each in spec.filters:
+    for each in spec.all_filters:
         raw = params.get(each.key, "").strip()
         if not raw:
             continue
@@ -145,7 +160,7 @@ def read(spec: ListSpec, params: QueryDict, viewer: User) -> ListState:
 def bound_filters(state: ListState) -> list[BoundFilter]:
     """The filters with their current values and options, for the filter form."""
     bound = []
-    for each in state.spec.filters:
+    for each in state.spec.all_filters:
         raw = state.values.get(each.key, "")
         chip = None
         if raw and each.widget == "chip":
@@ -158,7 +173,7 @@ def bound_filters(state: ListState) -> list[BoundFilter]:
 def rows(state: ListState, viewer: User) -> QuerySet:
     spec = state.spec
     queryset = spec.queryset()
-    for each in spec.filters:
+    for each in spec.all_filters:
         if each.key in state.parsed:
             queryset = queryset.filter(each.where(state.parsed[each.key], viewer))
         else:

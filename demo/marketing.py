@@ -25,11 +25,14 @@ from marketing.models import (
     Consent,
     Recipient,
     RoutingRule,
+    Segment,
+    SegmentMember,
     Submission,
     Suppression,
     Touch,
     WebForm,
 )
+from marketing.segments import contacts_of, validate_definition
 from records.models import Client, Contact, Deal, TimelineEntry
 
 MARKETING_SEED = 17
@@ -85,12 +88,14 @@ def seed_marketing() -> dict[str, int]:
     sent = sum(_send(rng, campaign, contacts, consents) for campaign in campaigns)
     _attribute_deals()
     submissions = _submissions(rng, form, contacts, touches)
-    _draft(people)
+    segments = _segments(people, campaigns[0])
+    _draft(people, segments[0])
     return {
         "consents": len(consents),
         "touches": Touch.objects.count(),
         "campaign emails": sent,
         "form submissions": submissions,
+        "segments": len(segments),
     }
 
 
@@ -361,8 +366,56 @@ MESSAGES = (
 )
 
 
-def _draft(people) -> None:
+def _segments(people, launch: Campaign) -> list[Segment]:
+    """The marketer's saved segments (validated as the builder saves them), and one frozen."""
+    rows = [
+        Segment(
+            name=name,
+            description=description,
+            definition=validate_definition(definition),
+            created_by=people["marketer"],
+        )
+        for name, description, definition in _segment_definitions(launch)
+    ]
+    bulk_insert(Segment, rows)
+    frozen = Segment.objects.create(
+        name="Trade show 2026 list",
+        description="Who was on the list when we froze it for the booth follow-up.",
+        kind=Segment.Kind.STATIC,
+        frozen_from=rows[1],
+        frozen_at=timezone.now(),
+        created_by=people["marketer"],
+    )
+    SegmentMember.objects.bulk_create(
+        SegmentMember(segment=frozen, client_id=contact.client_id, contact=contact)
+        for contact in contacts_of(rows[1])
+    )
+    return [*rows, frozen]
+
+
+def _segment_definitions(launch: Campaign) -> list[tuple[str, str, dict]]:
+    def every(*conditions) -> dict:
+        group = {
+            "match": "all",
+            "conditions": [dict(zip(("field", "op", "value"), c, strict=True)) for c in conditions],
+        }
+        return {"match": "all", "groups": [group]}
+
+    return [
+        ("Customers who said yes", "Customers whose contacts consented to marketing email.",
+         every(("lifecycle", "is", "customer"), ("consent", "given", None))),
+        ("Leads in Germany", "For the Berlin event invitations.",
+         every(("lifecycle", "is", "lead"), ("country", "is", "DE"))),
+        ("Quiet customers", "No activity for 60 days: a reason to write.",
+         every(("lifecycle", "is", "customer"), ("activity", "none_for", 60))),
+        ("Launch clickers", "Clicked a link in the spring launch email.",
+         every(("campaign", "clicked", str(launch.pk)))),
+    ]  # fmt: skip
+
+
+def _draft(people, segment: Segment) -> None:
     Campaign.objects.create(
+        segment=segment,
         name="Winter webinar invitation",
         subject="Join us live: running a team on one client picture",
         body=BODY,

@@ -33,7 +33,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
 from marketing.models import UTM_MAX_LENGTH, WebForm
-from marketing.services import forms as services
+from marketing.services import submissions
 from marketing.web_forms import HONEYPOT, SIGNED_RENDER, TRACKING, LeadForm
 
 PAGE = "marketing/forms/public.html"
@@ -95,10 +95,10 @@ def _take(request, webform: WebForm):
         lead.add_error(None, "This page was open too long. Check your entries and send it again.")
         return _page(request, webform, lead, tracking=tracking, status=400)
     try:
-        services.submit_form(
+        submissions.submit_form(
             form=webform, data=request.POST, ip=request.META.get("REMOTE_ADDR", ""), **tracking
         )
-    except services.TooManySubmissions as refusal:
+    except submissions.TooManySubmissions as refusal:
         context = {"webform": webform, "reason": "rate", "message": str(refusal)}
         return render(request, "marketing/forms/refused.html", context, status=429)
     except ValidationError as invalid:

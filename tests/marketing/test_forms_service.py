@@ -17,6 +17,7 @@ from marketing.models import (
 )
 from marketing.routing import next_in_turn
 from marketing.services import forms as form_services
+from marketing.services import submissions
 from records import services as records
 from records.models import Client, Contact, Task, TimelineEntry
 from tests.factories import DepartmentFactory, UserFactory
@@ -33,7 +34,7 @@ def webform(marketer, sales, member):
 
 
 def submit(form, **values):
-    return form_services.submit_form(
+    return submissions.submit_form(
         form=form,
         data=lead(**values),
         utm_source="google",
@@ -279,13 +280,11 @@ def test_a_filled_honeypot_stores_nothing(webform):
 def test_rate_limit_per_address(webform, settings):
     settings.MARKETING_FORM_RATE_PER_HOUR = 2
     for n in range(2):
-        form_services.submit_form(
-            form=webform, data=lead(email=f"r{n}@x{n}.example"), ip="10.9.9.9"
-        )
-    with pytest.raises(form_services.TooManySubmissions):
-        form_services.submit_form(form=webform, data=lead(email="r3@x3.example"), ip="10.9.9.9")
+        submissions.submit_form(form=webform, data=lead(email=f"r{n}@x{n}.example"), ip="10.9.9.9")
+    with pytest.raises(submissions.TooManySubmissions):
+        submissions.submit_form(form=webform, data=lead(email="r3@x3.example"), ip="10.9.9.9")
     assert Submission.objects.count() == 2
-    form_services.submit_form(form=webform, data=lead(email="r4@x4.example"), ip="10.9.9.10")
+    submissions.submit_form(form=webform, data=lead(email="r4@x4.example"), ip="10.9.9.10")
 
 
 def test_scripts_stay_text_in_notification_chat_and_timeline(webform, member):

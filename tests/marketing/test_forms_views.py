@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from marketing.models import Submission, WebForm
-from marketing.services import forms as form_services
+from marketing.services import submissions
 from records.models import Client
 from tests.marketing.forms_helpers import build_form, lead
 
@@ -120,7 +120,7 @@ def test_inactive_or_unknown_form_is_404(client, webform):
 
 def test_scripts_stay_text_on_the_client_page_bell_and_submissions(client, webform, member):
     script = "<script>alert('x')</script>"
-    form_services.submit_form(
+    submissions.submit_form(
         form=webform, data=lead(name=f"Eve {script}", company=f"Evil {script}", message=script)
     )
     client.force_login(member)
@@ -225,7 +225,7 @@ def test_list_and_detail_query_counts_do_not_grow(
     for n in range(3):
         form = build_form(marketer, sales, member)
         for k in range(4):
-            form_services.submit_form(form=form, data=lead(email=f"p{n}{k}@c{n}{k}.example"))
+            submissions.submit_form(form=form, data=lead(email=f"p{n}{k}@c{n}{k}.example"))
     client.force_login(member)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("marketing:form_list")).status_code == 200

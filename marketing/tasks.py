@@ -45,7 +45,7 @@ from marketing.models import (
     Suppression,
     normalize_email,
 )
-from records.models import TimelineEntry
+from marketing.services.tracking import note_on_timeline
 
 State = Recipient.State
 Skip = Recipient.Skip
@@ -157,7 +157,12 @@ class Batch:
 def send_batch(campaign_id: int) -> int:
     """Send up to a batch of the campaign's queued messages, then queue the next batch at
     the campaign's rate; returns how many messages were handed to the mail server."""
-    campaign = Campaign.objects.prefetch_related("links").filter(pk=campaign_id).first()
+    campaign = (
+        Campaign.objects.select_related("created_by")
+        .prefetch_related("links")
+        .filter(pk=campaign_id)
+        .first()
+    )
     if campaign is None or campaign.status != Campaign.Status.SENDING:
         return 0
     mark_unconfirmed(campaign)
@@ -307,17 +312,15 @@ def _set(recipient: Recipient, **values) -> None:
 
 
 def _sent(recipient: Recipient, subject: str) -> None:
-    campaign = recipient.campaign
+    """Mark it sent, and tell the client's timeline (live, in the same transaction)."""
     with transaction.atomic():
         _set(recipient, state=State.SENT, sent_at=timezone.now())
-        if recipient.client_id:
-            TimelineEntry.objects.create(
-                client_id=recipient.client_id,
-                kind=TimelineEntry.Kind.CAMPAIGN,
-                actor_id=campaign.created_by_id,
-                summary=f"Emailed “{subject}” to {recipient.email}"[:300],
-                data={"campaign": campaign.pk, "recipient": recipient.pk, "event": "sent"},
-            )
+        note_on_timeline(
+            recipient,
+            "sent",
+            f"Emailed “{subject}” to {recipient.email}",
+            actor=recipient.campaign.created_by,
+        )
 
 
 def _smtp_error(error: smtplib.SMTPResponseException) -> str:

@@ -27,13 +27,14 @@ def _lock(recipient: Recipient) -> Recipient:
     )
 
 
-def _note(recipient: Recipient, kind: str, summary: str, **data) -> None:
-    """A timeline entry on the recipient's client (if it still exists), published there."""
+def note_on_timeline(recipient: Recipient, kind: str, summary: str, actor=None, **data) -> None:
+    """A timeline entry on the recipient's client (if it still exists), published there
+    (``kind``: sent, opened, clicked, unsubscribed)."""
     if recipient.client_id is None:
         return
     campaign = recipient.campaign
     entry = add_entry(
-        actor=None,
+        actor=actor,
         client_id=recipient.client_id,
         kind=TimelineEntry.Kind.CAMPAIGN,
         summary=summary,
@@ -60,7 +61,7 @@ def record_open(*, recipient: Recipient) -> bool:
 def _first_open(recipient: Recipient) -> None:
     recipient.opened_at = timezone.now()
     recipient.save(update_fields=["opened_at"])
-    _note(recipient, "opened", f"{recipient.email} opened “{subject_for(recipient)}”")
+    note_on_timeline(recipient, "opened", f"{recipient.email} opened “{subject_for(recipient)}”")
 
 
 def record_click(*, recipient: Recipient, link: CampaignLink) -> bool:
@@ -75,7 +76,7 @@ def record_click(*, recipient: Recipient, link: CampaignLink) -> bool:
         recipient.clicked_at = timezone.now()
         recipient.save(update_fields=["clicked_at"])
         campaign = recipient.campaign
-        _note(
+        note_on_timeline(
             recipient,
             "clicked",
             f"{recipient.email} clicked {link.url} in “{subject_for(recipient)}”",
@@ -102,7 +103,7 @@ def record_unsubscribe(*, recipient: Recipient) -> bool:
             email=recipient.email,
             defaults={"reason": Suppression.Reason.UNSUBSCRIBED, "campaign": recipient.campaign},
         )
-        _note(
+        note_on_timeline(
             recipient,
             "unsubscribed",
             f"{recipient.email} unsubscribed from campaign emails "

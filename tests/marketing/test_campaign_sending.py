@@ -156,14 +156,19 @@ def test_a_slow_rate_sends_small_batches(marketer, readers):
     assert jobs(send_batch)[0].run_after >= campaign.started_at + timedelta(seconds=59)
 
 
-def test_each_batch_publishes_the_figures(marketer, readers):
+def test_each_batch_publishes_the_figures_and_each_send_the_clients_timeline(marketer, readers):
     campaign = prepared(marketer, readers[:2])
-    with smtp_server(), capture_events(1) as events:
+    with smtp_server(), capture_events(3) as events:
         run(jobs(send_batch)[0])
-    assert (events[0].topic, events[0].kind) == (f"campaign.{campaign.pk}", "campaign.progress")
-    root = re.search(r"<section ([^>]*)>", events[0].html)[1]
+    sends, figures = events[:2], events[2]
+    assert {(event.topic, event.kind) for event in sends} == {
+        (f"client.{readers[0].client_id}", "campaign.sent")
+    }
+    assert all("Emailed “" in event.html and "Open campaign" in event.html for event in sends)
+    assert (figures.topic, figures.kind) == (f"campaign.{campaign.pk}", "campaign.progress")
+    root = re.search(r"<section ([^>]*)>", figures.html)[1]
     assert f'id="campaign-{campaign.pk}-stats"' in root and 'hx-swap-oob="true"' in root
-    assert events[0].payload["status"] == "sent"
+    assert figures.payload["status"] == "sent"
 
 
 def test_a_refused_address_bounces_and_is_suppressed(marketer, readers):

@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -61,6 +64,9 @@ INSTALLED_APPS = [
     "calendar_app",
     "reports",
     "marketing",
+    "integrations.api",
+    "integrations.webhooks",
+    "integrations.imports",
     "demo",
 ]
 
@@ -222,6 +228,12 @@ MARKETING_BATCH_SIZE = env_int("MARKETING_BATCH_SIZE", 50)
 # Web-to-lead forms: submissions per client IP per hour, and the largest body accepted.
 MARKETING_FORM_RATE_PER_HOUR = env_int("MARKETING_FORM_RATE_PER_HOUR", 20)
 MARKETING_FORM_MAX_BYTES = env_int("MARKETING_FORM_MAX_BYTES", 20_000)
+
+# --- Integrations (integrations/): the API ------------------------------------
+
+# --- Integrations: webhooks ----------------------------------------------------
+
+# --- Integrations: import and export ------------------------------------------
 
 # --- Static and uploaded files ---------------------------------------------
 

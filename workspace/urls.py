@@ -19,6 +19,10 @@ urlpatterns = [
     path("calendar/", include("calendar_app.urls")),
     path("reports/", include("reports.urls")),
     path("marketing/", include("marketing.urls")),
+    path("api/", include("integrations.api.urls")),
+    path("integrations/webhooks/", include("integrations.webhooks.urls")),
+    path("integrations/imports/", include("integrations.imports.urls")),
+    path("integrations/exports/", include("integrations.exports.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

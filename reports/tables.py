@@ -10,7 +10,8 @@ currency), ``percent`` (0 to 100), ``hours``, ``days``, ``date``, ``month``
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+
+from workspace.spreadsheets import cell
 
 KINDS = ("text", "number", "money", "percent", "hours", "days", "date", "month", "person")
 CHART_KINDS = ("bar", "hbar", "line", "doughnut")
@@ -101,9 +102,9 @@ class Report:
     def csv_rows(self) -> list[list]:
         """Header then rows (then totals) as CSV cells: the same table, unformatted."""
         header = [column.label for column in self.columns]
-        body = [[_cell(row.get(column.key)) for column in self.columns] for row in self.rows]
+        body = [[cell(row.get(column.key)) for column in self.columns] for row in self.rows]
         if self.totals:
-            body.append([_cell(self.totals.get(column.key)) for column in self.columns])
+            body.append([cell(self.totals.get(column.key)) for column in self.columns])
         return [header, *body]
 
 
@@ -113,22 +114,3 @@ def _number(value):
 
 def _label(value) -> str:
     return "" if value is None else str(value)
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value):
-    """A CSV cell: numbers and dates plain; text that a spreadsheet would run as a
-    formula (a client called "=HYPERLINK(…)") quoted with a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, int | float):
-        return value
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text

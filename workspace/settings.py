@@ -231,9 +231,61 @@ MARKETING_FORM_MAX_BYTES = env_int("MARKETING_FORM_MAX_BYTES", 20_000)
 
 # --- Integrations (integrations/): the API ------------------------------------
 
+# Personal access tokens (Bearer) and browser sessions (CSRF enforced on writes);
+# errors worded by the services (integrations/api/errors.py); docs/API.md.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["integrations.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.ApiCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "integrations.api.errors.handle_exception",
+}
+# Requests per token (per user for sessions), DRF's "<n>/<second|minute|hour|day>".
+API_RATE_LIMIT = env_str("API_RATE_LIMIT") or "600/minute"
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Workspace API",
+    "DESCRIPTION": "Clients, contacts, deals, tickets, tasks, comments, handoffs, people, "
+    "calendar events and chat of Workspace. See docs/API.md.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DealStatusEnum": "records.models.Deal.Status",
+        "TicketStatusEnum": "records.models.Ticket.Status",
+        "TaskStatusEnum": "records.models.Task.Status",
+    },
+}
+
 # --- Integrations: webhooks ----------------------------------------------------
 
+# Outgoing webhooks (integrations/webhooks/): how long a receiver may take to accept
+# the connection and to answer (seconds), how long a delivery keeps being retried,
+# after how many failed deliveries in a row an endpoint is switched off, and whether
+# endpoints may resolve to loopback or private addresses (off: SSRF; tests turn it on).
+WEBHOOKS_CONNECT_TIMEOUT = env_int("WEBHOOKS_CONNECT_TIMEOUT", 5)
+WEBHOOKS_READ_TIMEOUT = env_int("WEBHOOKS_READ_TIMEOUT", 10)
+WEBHOOKS_RETRY_FOR = timedelta(hours=env_int("WEBHOOKS_RETRY_HOURS", 72))
+WEBHOOKS_DISABLE_AFTER = env_int("WEBHOOKS_DISABLE_AFTER", 20)
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+# Certificates to trust for receivers besides the system ones (a PEM file; a private CA).
+WEBHOOKS_CA_FILE = env_str("WEBHOOKS_CA_FILE")
+
 # --- Integrations: import and export ------------------------------------------
+
+# An admin's full exports (zips of the whole book): outside MEDIA_ROOT, which the app
+# may serve to anyone with the link; only integrations.exports.views hands them out.
+EXPORTS_ROOT = Path(env_str("EXPORTS_ROOT") or BASE_DIR / "exports")
+EXPORTS_RETENTION = timedelta(days=env_int("EXPORTS_RETENTION_DAYS", 7))
+# Import: the largest file accepted (refused from its declared size, before reading).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50_000_000)
 
 # --- Static and uploaded files ---------------------------------------------
 

@@ -1,0 +1,15 @@
+"""How the OpenAPI schema describes the bearer tokens (imported by the app's ready())."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "integrations.api.authentication.BearerTokenAuthentication"
+    name = "bearerToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal access token (wsk_…) from Profile → API tokens.",
+        }

@@ -16,6 +16,7 @@ is over ``--target`` ms.
     .venv/bin/python bench/pages.py                   # --requests 50 --warmup 5 by default
     .venv/bin/python bench/pages.py --search --target 50   # the searches, and each group's share
     .venv/bin/python bench/pages.py --reports --target 300 # every report, computed each time
+    .venv/bin/python bench/pages.py --api                  # the REST API's list endpoints
 
 The long-timeline client (``--timeline``, default 2,000 entries) is the
 client with the most timeline entries; the bench tops it up the first time.
@@ -136,7 +137,26 @@ def report_pages() -> list[Page]:
     ]
 
 
+def api_pages() -> list[Page]:
+    """The REST API's list endpoints (integrations/api/), first page of each, as JSON, signed
+    in by session (the token check is one indexed lookup more)."""
+    json = {"HTTP_ACCEPT": "application/json"}
+    return [
+        Page("api: clients", "api:client-list", headers=json),
+        Page("api: clients (customers, expand owner)", "api:client-list",
+             query="lifecycle=customer&expand=owner,department", headers=json),
+        Page("api: contacts (expand client)", "api:contact-list", query="expand=client",
+             headers=json),
+        Page("api: deals (open)", "api:deal-list", query="status=open", headers=json),
+        Page("api: tickets", "api:ticket-list", headers=json),
+        Page("api: tasks", "api:task-list", headers=json),
+        Page("api: people", "api:person-list", headers=json),
+    ]  # fmt: skip
+
+
 def pages(args) -> list[Page]:
+    if args.api:
+        return api_pages()
     if args.search:
         return search_pages()
     if args.reports:
@@ -281,6 +301,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--reports", action="store_true", help="only the reports and dashboard, cache off"
     )
+    parser.add_argument("--api", action="store_true", help="only the REST API's list endpoints")
     args = parser.parse_args(argv)
 
     import django

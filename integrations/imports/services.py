@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.imports import engine, mapping, policies, reading
-from integrations.imports.events import publish_progress
+from integrations.imports.events import publish_progress, tell_open_lists
 from integrations.imports.models import ImportRun
 from integrations.imports.tasks import run_import
 
@@ -99,4 +99,5 @@ def undo_run(*, actor, run: ImportRun) -> list[dict]:
         run.status, run.undone_at, run.undo_report = Status.UNDONE, timezone.now(), kept
         run.save(update_fields=["status", "undone_at", "undo_report"])
         publish_progress(run, "import.undone")
+        tell_open_lists(run, f"{actor} undid an import of {run.get_kind_display().lower()}.")
     return kept

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.tasks import task
 
 from integrations.imports import engine, reading
-from integrations.imports.events import publish_progress
+from integrations.imports.events import publish_progress, tell_open_lists
 from integrations.imports.models import ImportRun
 
 Status = ImportRun.Status
@@ -42,4 +42,7 @@ def run_import(run_id: int) -> int:
     with transaction.atomic():
         engine.finish(run, outcome, Status.DONE)
         publish_progress(run, "import.finished")
+        if outcome.created:
+            noun = run.get_kind_display().lower()
+            tell_open_lists(run, f"{run.user} imported {outcome.created:,} {noun}.")
     return run.progress

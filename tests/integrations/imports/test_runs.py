@@ -215,6 +215,23 @@ def test_the_job_publishes_progress_on_the_runs_topic(member, defaults, clients_
     assert (run.status, run.progress, run.created) == ("done", 2, 2)
 
 
+def test_open_lists_are_told_once_of_the_imported_records_and_of_the_undo(
+    member, defaults, clients_csv
+):
+    run = mapped(member, clients_csv)
+    services.start(actor=member, run=run)
+    with capture_events() as events:
+        run_import.call(run.pk)
+    [told] = [event for event in events if event.topic == "list.clients"]
+    assert told.kind == "import.listed"
+    assert 'id="list-clients-notice"' in told.html and "imported 2 clients" in told.html
+    run.refresh_from_db()
+    with capture_events() as events:
+        services.undo_run(actor=member, run=run)
+    [told] = [event for event in events if event.kind == "import.listed"]
+    assert "undid an import of clients" in told.html
+
+
 def test_a_run_starts_once(member, defaults, clients_csv):
     run = run_now(member, mapped(member, clients_csv))
     with pytest.raises(ValidationError, match="already run"):

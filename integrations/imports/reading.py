@@ -76,7 +76,9 @@ def read_file(upload, file_name: str | None = None) -> Table:
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 (by its BOM), else cp1252 (Excel on Windows)."""
+    """UTF-8 (with or without BOM), UTF-16 (by its BOM), else line by line: UTF-8 where a
+    line is, cp1252 (Excel on Windows) where it is not — a file pasted together from two
+    sources keeps both halves' accents."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16")
@@ -85,7 +87,16 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return "\n".join(
+            _decode_line(line) for line in data.removeprefix(codecs.BOM_UTF8).split(b"\n")
+        )
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("cp1252", errors="replace")
 
 
 def sniff_delimiter(text: str) -> str:

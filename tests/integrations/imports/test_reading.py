@@ -37,6 +37,13 @@ def test_encodings_are_detected(encode):
     _expect_rows(read_file(encode(text), "people.csv"))
 
 
+def test_a_file_of_mixed_encodings_keeps_each_lines_accents():
+    data = "Name,City\nZoë Müller,Köln\n".encode() + "René Dupré,Besançon\n".encode("cp1252")
+    table = read_file(data, "mixed.csv")
+    assert [row["City"] for row in table.rows] == ["Köln", "Besançon"]
+    assert table.rows[1]["Name"] == "René Dupré"
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_delimiters_are_sniffed(delimiter):
     _expect_rows(read_file(csv_bytes(ROWS, delimiter=delimiter), "people.csv"))

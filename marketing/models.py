@@ -46,6 +46,17 @@ def normalize_email(address: str) -> str:
     return (address or "").strip().lower()
 
 
+class UtmFields(models.Model):
+    """The UTM source, medium and campaign a visit carried (a submission, a touch)."""
+
+    utm_source = models.CharField(max_length=UTM_MAX_LENGTH, blank=True)
+    utm_medium = models.CharField(max_length=UTM_MAX_LENGTH, blank=True)
+    utm_campaign = models.CharField(max_length=UTM_MAX_LENGTH, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 # --- Segments ------------------------------------------------------------------
 
 
@@ -354,7 +365,7 @@ class RoundRobinTurn(models.Model):
         return f"{self.department_id}: {self.last_user_id}"
 
 
-class Submission(models.Model):
+class Submission(UtmFields):
     """One accepted submission of a web form: what was sent, where it went, who got it."""
 
     form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="submissions")
@@ -371,9 +382,6 @@ class Submission(models.Model):
     rule = models.ForeignKey(
         RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    utm_source = models.CharField(max_length=UTM_MAX_LENGTH, blank=True)
-    utm_medium = models.CharField(max_length=UTM_MAX_LENGTH, blank=True)
-    utm_campaign = models.CharField(max_length=UTM_MAX_LENGTH, blank=True)
     referrer = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)
 
@@ -388,7 +396,7 @@ class Submission(models.Model):
 # --- Attribution -------------------------------------------------------------------
 
 
-class Touch(models.Model):
+class Touch(UtmFields):
     """One time a contact reached us through a channel."""
 
     class Channel(models.TextChoices):
@@ -410,9 +418,6 @@ class Touch(models.Model):
     campaign = models.ForeignKey(
         Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    utm_source = models.CharField(max_length=UTM_MAX_LENGTH, blank=True)
-    utm_medium = models.CharField(max_length=UTM_MAX_LENGTH, blank=True)
-    utm_campaign = models.CharField(max_length=UTM_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField(default=now)
 
     class Meta:

@@ -73,10 +73,13 @@ class ProfileForm(forms.ModelForm):
             "avatar": forms.ClearableFileInput(attrs={"accept": AVATAR_CONTENT_TYPES}),
             "work_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "work_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "email_signature": forms.Textarea(attrs={"rows": 4}),
         }
         labels = {
             "email_notifications": "Email me about",
             "reminder_minutes": "Remind me before tasks are due (minutes)",
+            "email_signature": "Email signature",
+            "phone_extension": "Phone extension",
         }
 
     def clean_avatar(self):

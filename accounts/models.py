@@ -109,6 +109,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     reminder_minutes = models.PositiveIntegerField(
         default=60, help_text="Default reminder before a task is due, in minutes."
     )
+    email_signature = models.TextField(
+        max_length=2000, blank=True, help_text="Markdown added under the mail you send a client."
+    )
+    phone_extension = models.CharField(
+        max_length=20,
+        blank=True,
+        db_index=True,
+        help_text="Your extension or agent id on the phone system: its calls pop up here.",
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin site.")
     date_joined = models.DateTimeField(default=now)

@@ -37,6 +37,8 @@ PROFILE_FIELDS = (
     "work_days",
     "email_notifications",
     "reminder_minutes",
+    "email_signature",
+    "phone_extension",
 )
 
 

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "integrations.api",
     "integrations.webhooks",
     "integrations.imports",
+    "integrations.mail",
+    "integrations.telephony",
     "demo",
 ]
 
@@ -228,6 +230,39 @@ MARKETING_BATCH_SIZE = env_int("MARKETING_BATCH_SIZE", 50)
 # Web-to-lead forms: submissions per client IP per hour, and the largest body accepted.
 MARKETING_FORM_RATE_PER_HOUR = env_int("MARKETING_FORM_RATE_PER_HOUR", 20)
 MARKETING_FORM_MAX_BYTES = env_int("MARKETING_FORM_MAX_BYTES", 20_000)
+
+# --- Email on the client (integrations/mail/), docs/EMAIL.md ----------------
+
+# Mail people send from a client, deal or ticket goes out From this address with
+# Reply-To the person, unless their own address is on one of these domains (the
+# admin has set up SPF/DKIM for them): then From is the person.
+MAIL_FROM_EMAIL = env_str("MAIL_FROM_EMAIL") or DEFAULT_FROM_EMAIL
+MAIL_SEND_AS_PERSON_DOMAINS = env_list("MAIL_SEND_AS_PERSON_DOMAINS", [])
+# Where mail reaches Workspace: the domain of the inbound addresses. Replies go to
+# reply+<thread token>@MAIL_INBOUND_DOMAIN; people BCC or forward to bcc@ that domain.
+MAIL_INBOUND_DOMAIN = env_str("MAIL_INBOUND_DOMAIN") or "in.workspace.localhost"
+MAIL_BCC_LOCAL_PART = env_str("MAIL_BCC_LOCAL_PART") or "bcc"
+# Transport 1: the SMTP receiver (`manage.py receive_mail`, Procfile "mail"); host:port.
+MAIL_RECEIVER_BIND = env_str("MAIL_RECEIVER_BIND") or "127.0.0.1:2525"
+# Transport 2: an IMAP mailbox polled by a background job, e.g.
+# imaps://user:password@imap.example.com:993/INBOX (empty: not polled).
+MAIL_IMAP_URL = env_str("MAIL_IMAP_URL")
+MAIL_IMAP_POLL_SECONDS = env_int("MAIL_IMAP_POLL_SECONDS", 60)
+# The largest message kept whole; above it, attachments are dropped (with a note);
+# above MAIL_REFUSE_BYTES the message is refused.
+MAIL_MAX_MESSAGE_BYTES = env_int("MAIL_MAX_MESSAGE_BYTES", 25_000_000)
+MAIL_REFUSE_BYTES = env_int("MAIL_REFUSE_BYTES", 60_000_000)
+MAIL_ATTACHMENT_MAX_BYTES = env_int("MAIL_ATTACHMENT_MAX_BYTES", 10_000_000)
+MAIL_ATTACHMENTS_TOTAL_MAX_BYTES = env_int("MAIL_ATTACHMENTS_TOTAL_MAX_BYTES", 20_000_000)
+
+# --- Calls (integrations/telephony/), docs/TELEPHONY.md ------------------------
+
+# The shared secret a phone system signs its call events with (HMAC-SHA256); empty
+# refuses every event. Numbers without a country code are read in this region.
+TELEPHONY_WEBHOOK_SECRET = env_str("TELEPHONY_WEBHOOK_SECRET")
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION") or "DE"
+# A missed call makes a callback task for the agent (or the client's owner).
+TELEPHONY_CALLBACK_TASKS = env_bool("TELEPHONY_CALLBACK_TASKS", True)
 
 # --- Integrations (integrations/): the API ------------------------------------
 

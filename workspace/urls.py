@@ -23,6 +23,8 @@ urlpatterns = [
     path("integrations/webhooks/", include("integrations.webhooks.urls")),
     path("integrations/imports/", include("integrations.imports.urls")),
     path("integrations/exports/", include("integrations.exports.urls")),
+    path("mail/", include("integrations.mail.urls")),
+    path("integrations/calls/", include("integrations.telephony.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,3 +11,12 @@ def new_entry(kind: str, payload: dict) -> str:
     if entry is None:
         return ""
     return fragment("records/client_detail.html#entry-oob", {"entry": entry})
+
+
+@renders(EVERY_KIND)
+def changed_entry(kind: str, payload: dict) -> str:
+    """An entry whose data changed (an email sent or failed): replaced where shown."""
+    entry = timeline_entry(payload["timeline_changed"]) if payload.get("timeline_changed") else None
+    if entry is None:
+        return ""
+    return fragment("records/client_detail.html#entry-replace-oob", {"entry": entry})

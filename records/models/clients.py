@@ -222,6 +222,7 @@ class Client(models.Model):
             models.Index(fields=["archived", "-updated_at"], name="client_archived_updated"),
             models.Index(fields=["name"], name="client_name"),
             models.Index(fields=["domain"], name="client_domain"),
+            models.Index(fields=["phone"], name="client_phone"),
         ]
 
     def __str__(self) -> str:

@@ -60,6 +60,14 @@ class TimelineEntry(models.Model):
     handoff = models.ForeignKey(
         "Handoff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    private_to = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Set: only this person and admins see the entry (a private email thread).",
+    )
     created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:

@@ -1,0 +1,3 @@
+"""URLs of the mail pages: compose (included by integrations/mail/urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs of the mail pages: threads (included by integrations/mail/urls.py)."""
+
+urlpatterns = []

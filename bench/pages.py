@@ -17,6 +17,7 @@ is over ``--target`` ms.
     .venv/bin/python bench/pages.py --search --target 50   # the searches, and each group's share
     .venv/bin/python bench/pages.py --reports --target 300 # every report, computed each time
     .venv/bin/python bench/pages.py --api                  # the REST API's list endpoints
+    .venv/bin/python bench/pages.py --emails               # a client with 2,000 emails
 
 The long-timeline client (``--timeline``, default 2,000 entries) is the
 client with the most timeline entries; the bench tops it up the first time.
@@ -154,9 +155,27 @@ def api_pages() -> list[Page]:
     ]  # fmt: skip
 
 
+def email_pages(args) -> list[Page]:
+    """A client with ``--timeline`` emails on its timeline (bench/mail.py makes it once): its
+    page, its timeline filtered to activities (emails are; htmx), and one thread's page."""
+    from bench.mail import email_timeline_client
+
+    client = email_timeline_client(args.timeline)
+    thread = client.email_threads.order_by("pk").first()
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    timeline = "records:client_timeline"
+    return [
+        Page(f"client page ({args.timeline:,} emails)", "records:client_detail", (client.pk,)),
+        Page("its timeline, activities (htmx)", timeline, (client.pk,), "kind=activities", htmx),
+        Page("an email thread's page", "mail:thread", (thread.pk,)),
+    ]
+
+
 def pages(args) -> list[Page]:
     if args.api:
         return api_pages()
+    if args.emails:
+        return email_pages(args)
     if args.search:
         return search_pages()
     if args.reports:
@@ -302,6 +321,9 @@ def main(argv: list[str]) -> int:
         "--reports", action="store_true", help="only the reports and dashboard, cache off"
     )
     parser.add_argument("--api", action="store_true", help="only the REST API's list endpoints")
+    parser.add_argument(
+        "--emails", action="store_true", help="only a client with --timeline emails on it"
+    )
     args = parser.parse_args(argv)
 
     import django

@@ -40,6 +40,7 @@ from demo.book_words import (
 from demo.history import History, Setup, markdown
 from demo.people import Staff
 from records.models import Client, Comment, Contact, Deal, Priority, Ticket, TimelineEntry
+from records.models.values import normalize_phone
 from records.services.base import record_name
 from records.services.deals import deal_move_summary
 
@@ -134,8 +135,10 @@ class Generator:
         return f"{street} {rng.randint(1, 180)}\n{rng.randint(10000, 99999)} {city}\n{country.name}"
 
     def phone(self, country: Country) -> str:
+        """In E.164, as records store phones (a North American area code has 3 digits)."""
         rng = self.rng
-        return f"{country.phone_prefix} {rng.randint(20, 99)} {rng.randint(1000000, 9999999)}"
+        area = rng.randint(20, 99) + (200 if country.phone_prefix == "+1" else 0)
+        return normalize_phone(f"{country.phone_prefix} {area} {rng.randint(1000000, 9999999)}")
 
     def contact(self, client: Client) -> Contact:
         rng = self.rng

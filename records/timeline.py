@@ -6,9 +6,16 @@ chat messages (chat) and meetings (calendar_app). Each writes its entry here,
 inside its own transaction, and publishes it as it publishes the change.
 """
 
+from collections.abc import Callable
+
 from records.models import Comment, Deal, Handoff, Task, Ticket, TimelineEntry
 
 SUMMARY_MAX_LENGTH = 300
+
+EntryTest = Callable[[TimelineEntry], bool]
+_templates_by_kind: dict[str, str] = {}
+_templates_by_test: list[tuple[EntryTest, str]] = []
+entry_stylesheets: list[str] = []  # static paths the registered templates need
 
 
 def add_entry(*, actor, client_id: int, kind: str, summary: str, obj=None, **extra):
@@ -48,3 +55,30 @@ def _links(obj) -> dict:
 
 def _clip(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def register_entry_template(
+    kind_or_test: str | EntryTest, template: str, *, stylesheet: str = ""
+) -> None:
+    """Draw the body of entries of a kind (or those ``test(entry)`` accepts) with a higher
+    app's ``template`` (given ``entry``), in place of the plain sanitized body.
+
+    records never imports the apps above it (DESIGN §2): mail registers its part of
+    an email entry (status, attachments, quoted text, Reply) in its ``AppConfig.ready``.
+    The template must draw from ``entry`` alone (no query per entry) and the same for
+    every viewer: live events render it once for all (records/fragments).
+    ``stylesheet`` (a static path) is linked by pages showing the timeline.
+    """
+    if stylesheet and stylesheet not in entry_stylesheets:
+        entry_stylesheets.append(stylesheet)
+    if isinstance(kind_or_test, str):
+        _templates_by_kind[kind_or_test] = template
+    elif (kind_or_test, template) not in _templates_by_test:
+        _templates_by_test.append((kind_or_test, template))
+
+
+def entry_template(entry: TimelineEntry) -> str | None:
+    """The template registered for ``entry``, or None (records draws it alone)."""
+    if entry.kind in _templates_by_kind:
+        return _templates_by_kind[entry.kind]
+    return next((template for test, template in _templates_by_test if test(entry)), None)

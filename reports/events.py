@@ -27,6 +27,7 @@ KIND_AREAS = {
     "chat.message.posted": ("teamwork",),
     "contact.created": ("marketing",),
     "campaign.": ("marketing",),
+    "mail.": ("activity",),  # emails sent and received, and threads made private
 }
 
 
@@ -46,8 +47,11 @@ def report_changed(kind: str, payload: dict, topics) -> None:
     """Tell the open report pages of each area ``kind`` moves (in the writer's transaction).
 
     Chat counts only in client rooms: other rooms' messages (private ones, direct
-    messages) are in no report, and even their timing is not announced."""
+    messages) are in no report, and even their timing is not announced. Likewise mail
+    that reaches no client page (a private thread's, triage) is not announced."""
     if kind.startswith("chat.") and not payload.get("room_client"):
+        return
+    if kind.startswith("mail.") and not any(topic.startswith("client.") for topic in topics):
         return
     for area in areas_moved_by(kind):
         live.publish(area_topic(area), "report.changed", {"cause": kind})

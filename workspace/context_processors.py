@@ -15,6 +15,7 @@ NAVIGATION = (
     NavItem("Clients", "building", "records:client_list"),
     NavItem("Pipeline", "kanban", "records:board"),
     NavItem("Tickets", "life-preserver", "records:ticket_list"),
+    NavItem("Mail triage", "inbox", "mail:triage"),
     NavItem("Chat", "chat-dots", "chat:home"),
     NavItem("Tasks", "check2-square", "records:my_tasks"),
     NavItem("Handoffs", "arrow-left-right", "records:handoff_inbox"),

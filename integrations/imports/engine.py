@@ -36,6 +36,7 @@ from integrations.imports.models import ImportChange, ImportRun
 from integrations.imports.rows import Row, digits_of, parse
 from records import policies, services
 from records.models import Client, Contact
+from records.models.values import format_phone
 from records.selectors.duplicates import normalize_name, phone_digits
 
 Kind = ImportRun.Kind
@@ -114,7 +115,7 @@ class Index:
             )
             digits = phone_digits(values.get("phone", ""))
             if len(digits) >= 6:
-                keys.append((f"phone:{digits}", f"same phone {values['phone']}"))
+                keys.append((f"phone:{digits}", f"same phone {format_phone(values['phone'])}"))
             return keys
         keys = [(f"email:{email}", f"same email {email}") for email in values.get("emails", ())]
         keys += [(f"phone:{d}", "same phone") for d in digits_of(values.get("phones", ()))]

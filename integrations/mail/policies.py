@@ -7,6 +7,7 @@ admins and managers, by the departments of the address it came to, and by
 the person who forwarded or BCC'd it.
 """
 
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from integrations.mail.models import EmailMessage, EmailThread, Snippet
@@ -70,6 +71,21 @@ def can_view_triage_thread(user, thread: EmailThread) -> bool:
     if address is not None and records_policies.in_department(user, address.department_id):
         return True
     return thread.messages.filter(from_address__iexact=user.email).exists()
+
+
+def triage_visible_q(user) -> Q:
+    """The threads ``user`` sees in triage: ``can_view_triage_thread`` as a filter."""
+    if not _active(user):
+        return Q(pk__in=[])
+    own_or_public = Q(private_to__isnull=True) | Q(private_to=user)
+    if user.is_admin:
+        return Q()
+    if user.is_manager:
+        return own_or_public
+    forwarded = EmailMessage.objects.filter(thread=OuterRef("pk"), from_address__iexact=user.email)
+    return own_or_public & (
+        Q(inbound_address__department__in=user.departments.all()) | Exists(forwarded)
+    )
 
 
 def can_use_snippet(user, snippet: Snippet) -> bool:

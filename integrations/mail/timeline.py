@@ -8,17 +8,18 @@ only, and their live events go to that person's own topic, never the client's.
 """
 
 from integrations.mail.models import EmailMessage, EmailThread
+from integrations.mail.threads import thread_topic
 from records import events
 from records.models import TimelineEntry
 from records.timeline import add_entry
 
 
 def topics_of(thread: EmailThread) -> list[str]:
-    """Where a change to ``thread`` is published: its client's page (or, private, the
-    owner's own feed) and its deal's and ticket's pages."""
+    """Where a change to ``thread`` is published: its own page, its client's page (or,
+    private, the owner's own feed) and its deal's and ticket's pages."""
     if thread.private_to_id:
-        return [events.user_topic(thread.private_to_id)]
-    topics = []
+        return [thread_topic(thread.pk), events.user_topic(thread.private_to_id)]
+    topics = [thread_topic(thread.pk)]
     if thread.client_id:
         topics.append(events.client_topic(thread.client_id))
     if thread.deal_id:
@@ -40,13 +41,21 @@ def summary_of(message: EmailMessage) -> str:
 
 
 def entry_data(message: EmailMessage) -> dict:
-    """What the timeline shows of a message without reading it again."""
+    """What the timeline shows of a message without reading it again (templates/mail/
+    timeline_email.html draws it): one entry, no query, whoever looks."""
     return {
         "message": message.pk,
         "thread": message.thread_id,
         "direction": message.direction,
         "status": message.status,
         "failure": message.failure_reason,
+        "from": message.from_address,
+        "from_name": message.from_name,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "subject": message.subject,
+        "sender": message.sender_id,
+        "automatic": message.is_automatic,
         "attachments": [
             {"id": attachment.pk, "name": attachment.filename, "size": attachment.size}
             for attachment in message.attachments.all()

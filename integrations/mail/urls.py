@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("integrations.mail.urls_compose")),
     path("", include("integrations.mail.urls_threads")),
     path("triage/", include("integrations.mail.urls_triage")),
+    path("tickets/", include("integrations.mail.urls_tickets")),
 ]

@@ -16,6 +16,7 @@ from django_countries import countries
 
 from accounts.models import Department
 from records.models.values import (
+    normalize_phone,
     normalize_tags,
     validate_emails,
     validate_phone,
@@ -232,9 +233,9 @@ class Client(models.Model):
         # Normalize before the field validators run, so " WWW.Acme.com " is valid.
         self.name = " ".join((self.name or "").split())
         self.domain = (self.domain or "").strip().lower().removeprefix("www.")
-        self.phone = (self.phone or "").strip()
         self.tags = normalize_tags(self.tags)
-        super().clean_fields(exclude)
+        errors = _normalize_phones(self, "phone", exclude, region=self.country)
+        _clean_rest(super().clean_fields, exclude, errors)
 
     def clean(self):
         super().clean()
@@ -271,6 +272,47 @@ class Contact(models.Model):
         self.name = " ".join((self.name or "").split())
         if isinstance(self.emails, list):
             self.emails = list(dict.fromkeys(str(e).strip().lower() for e in self.emails if e))
-        if isinstance(self.phones, list):
-            self.phones = list(dict.fromkeys(str(p).strip() for p in self.phones if p))
-        super().clean_fields(exclude)
+        region = self.client.country if self.client_id else None
+        errors = _normalize_phones(self, "phones", exclude, region=region)
+        _clean_rest(super().clean_fields, exclude, errors)
+
+
+def _normalize_phones(record, field: str, exclude, *, region) -> dict:
+    """Store ``record.<field>`` (a number or a list of them) in E.164, read in ``region``
+    (records.models.values.normalize_phone), so every write path stores one form.
+
+    Returns the field's errors; a value that does not parse is left as typed. An excluded
+    field is normalized where it can be but never reported.
+    """
+    value = getattr(record, field)
+    if isinstance(value, list):
+        numbers = [str(item).strip() for item in value if item]
+    elif isinstance(value, str | None):
+        numbers = [(value or "").strip()]
+    else:
+        return {}
+    messages, normalized = [], []
+    for number in numbers:
+        try:
+            normalized.append(normalize_phone(number, region))
+        except ValidationError as error:
+            messages.extend(error.messages)
+            normalized.append(number)
+    if isinstance(value, list):
+        setattr(record, field, list(dict.fromkeys(normalized)))
+    else:
+        setattr(record, field, normalized[0])
+    if not messages or field in (exclude or ()):
+        return {}
+    return {field: messages}
+
+
+def _clean_rest(clean_fields, exclude, errors: dict) -> None:
+    """``clean_fields`` (the model's own) for the fields without ``errors`` yet; all errors
+    raised at once."""
+    try:
+        clean_fields(set(exclude or ()) | errors.keys())
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)

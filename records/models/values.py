@@ -2,6 +2,7 @@
 
 import re
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import (
@@ -27,6 +28,51 @@ def validate_phone(value: str) -> None:
             params={"value": value},
             code="invalid_phone",
         )
+
+
+def phone_region(country: str | None = None) -> str:
+    """The region a national number is read in: ``country`` where phonenumbers knows it
+    (a client's ISO code), else ``settings.PHONE_DEFAULT_REGION``."""
+    country = (country or "").upper()
+    if country in phonenumbers.SUPPORTED_REGIONS:
+        return country
+    return settings.PHONE_DEFAULT_REGION
+
+
+def normalize_phone(value: str, region: str | None = None) -> str:
+    """``"030 1234567"`` (region DE) → ``"+49301234567"``: the number in E.164, or "" for blank.
+
+    A number with a leading + (or the region's exit code, 00 in Europe) is international,
+    anything else is read in ``region`` (see ``phone_region``). The number must be
+    *possible* (the right length for its country), not *valid* in phonenumbers' sense: its
+    metadata lags new number ranges, and a CRM should not refuse a number the client gave.
+    Raises a person-readable ValidationError otherwise.
+    """
+    value = (value or "").strip()
+    if not value:
+        return ""
+    validate_phone(value)
+    try:
+        number = phonenumbers.parse(value, phone_region(region))
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise ValidationError(
+            "“%(value)s” is not a phone number we can dial. Give the country code "
+            "for a number abroad, like +49 30 1234567.",
+            params={"value": value},
+            code="invalid_phone",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(value: str) -> str:
+    """An E.164 number as people read it (``"+49 30 1234567"``); anything else unchanged."""
+    try:
+        number = phonenumbers.parse(value or "", None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def validate_tags(tags) -> None:

@@ -47,15 +47,30 @@ class TimelinePage:
     filter: str
 
 
-def timeline_page(client_id: int, filter: str = "all", before: int | None = None) -> TimelinePage:
-    """Newest first, ``TIMELINE_PER_PAGE`` at a time, continuing after entry ``before``.
+def visible_to(viewer) -> Q:
+    """The entries ``viewer`` may see: all but private ones (a private email thread's),
+    which only their person and admins see."""
+    if viewer.is_admin:
+        return Q()
+    return Q(private_to__isnull=True) | Q(private_to=viewer.pk)
+
+
+def timeline_page(
+    client_id: int, filter: str = "all", before: int | None = None, *, viewer
+) -> TimelinePage:
+    """Newest first, ``TIMELINE_PER_PAGE`` at a time, continuing after entry ``before``,
+    as ``viewer`` may see it (``visible_to``).
 
     Keyset pagination (created_at, pk): entries arriving live at the top do not
     shift the next page.
     """
     if filter not in TIMELINE_FILTERS:
         filter = "all"
-    entries = TimelineEntry.objects.filter(client_id=client_id).select_related("actor")
+    entries = (
+        TimelineEntry.objects.filter(client_id=client_id)
+        .filter(visible_to(viewer))
+        .select_related("actor")
+    )
     kinds = TIMELINE_FILTERS[filter][1]
     if kinds:
         entries = entries.filter(kind__in=kinds)
@@ -71,11 +86,13 @@ def timeline_page(client_id: int, filter: str = "all", before: int | None = None
 
 
 def timeline_entry(pk: int) -> TimelineEntry | None:
+    """One entry for the live renderers: a private one is published on its person's own
+    topic only (integrations/mail/timeline.py topics_of), so no viewer filter here."""
     return TimelineEntry.objects.select_related("actor").filter(pk=pk).first()
 
 
-def client_page(client: Client, timeline_filter: str = "all") -> dict:
-    """Everything the client page shows besides its comment thread."""
+def client_page(client: Client, timeline_filter: str = "all", *, viewer) -> dict:
+    """Everything the client page shows ``viewer`` besides its comment thread."""
     contacts = list(client.contacts.all())
     for contact in contacts:
         contact.client = client  # policies and fields read it; no query per contact
@@ -98,6 +115,6 @@ def client_page(client: Client, timeline_filter: str = "all") -> dict:
         "tickets": tickets,
         "counts": counts,
         "custom_fields": custom_definitions(),
-        "timeline": timeline_page(client.pk, timeline_filter),
+        "timeline": timeline_page(client.pk, timeline_filter, viewer=viewer),
         "timeline_filters": {name: label for name, (label, _) in TIMELINE_FILTERS.items()},
     }

@@ -3,7 +3,8 @@
 Incoming mail is matched by its sender's address, calls by the caller's
 number. Contacts keep both in JSON lists: on PostgreSQL ``__contains`` with a
 one-item list is served by the GIN indexes of migration 0013; SQLite has no
-JSON containment, so there the quoted value is looked for in the list's text.
+JSON containment, so there the quoted value is looked for in the list's text
+(``icontains``: addresses are kept lowercase, numbers are digits).
 Phone numbers are compared in E.164 (records.models.values.normalize_phone).
 """
 
@@ -15,7 +16,7 @@ from records.models import Client, Contact
 def _in_list(field: str, value: str) -> dict:
     if connection.vendor == "postgresql":
         return {f"{field}__contains": [value]}
-    return {f"{field}__contains": f'"{value}"'}
+    return {f"{field}__icontains": f'"{value}"'}
 
 
 def contacts_with_email(address: str):

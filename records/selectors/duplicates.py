@@ -1,6 +1,7 @@
 """Likely duplicates of a client or contact being typed (or of an existing client).
 
-A match is the same domain, the same phone (digits only), the same contact
+A match is the same domain, the same phone (in E.164: "+49 30 1234567" and
+"030 1234567" typed for a German client are one number), the same contact
 email, or a close name. Names are compared normalized (lowercase, no
 punctuation, no legal suffixes such as GmbH, Inc or Ltd). To stay cheap on a
 large book, close names are looked for only among a bounded candidate set
@@ -12,10 +13,12 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from django.db.models import F, Q, TextField, Value
-from django.db.models.functions import Cast, Replace
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from records.models import Client, Contact
+from records.models.values import normalize_phone
+from records.selectors.contact_points import contacts_with_phone
 
 LEGAL_SUFFIXES = frozenset(
     [
@@ -47,13 +50,13 @@ LEGAL_SUFFIXES = frozenset(
         "ug",
     ]
 )
-PHONE_PUNCTUATION = " -()./+"
 MIN_NAME_LENGTH = 3
 MIN_PHONE_DIGITS = 6
 PREFIX_LENGTH = 3
 CANDIDATES = 200
 CLOSE_RATIO = 0.85
 MAX_HINTS = 5
+CONTACT_HINT_FIELDS = ("id", "name", "emails", "client__id", "client__name")
 
 
 @dataclass
@@ -93,6 +96,16 @@ def phone_digits(text: str) -> str:
     return "".join(ch for ch in text or "" if ch.isdigit())
 
 
+def typed_phone(text: str, region: str | None = None) -> str:
+    """The E.164 form of a number being typed, or "" while it is not one (yet)."""
+    if len(phone_digits(text)) < MIN_PHONE_DIGITS:
+        return ""
+    try:
+        return normalize_phone(text, region)
+    except ValidationError:
+        return ""
+
+
 def close_names(name: str, candidates, *, exclude_pk=None) -> list:
     """Those of ``candidates`` (objects with ``.name``) whose normalized name is close to
     ``name``: it starts with what was typed, or they are at least CLOSE_RATIO alike."""
@@ -108,13 +121,6 @@ def close_names(name: str, candidates, *, exclude_pk=None) -> list:
         if theirs.startswith(typed) or typed.startswith(theirs) or ratio >= CLOSE_RATIO:
             scored.append((-ratio, candidate.name, candidate))
     return [candidate for *_, candidate in sorted(scored, key=lambda row: row[:2])]
-
-
-def _digits_of(expression):
-    """A database expression: ``expression`` without the usual phone punctuation."""
-    for character in PHONE_PUNCTUATION:
-        expression = Replace(expression, Value(character), Value(""), output_field=TextField())
-    return expression
 
 
 def _name_prefix(name: str) -> str:
@@ -146,20 +152,23 @@ def _live_clients():
 
 
 def client_duplicates(
-    *, name: str = "", domain: str = "", phone: str = "", exclude_pk: int | None = None
+    *,
+    name: str = "",
+    domain: str = "",
+    phone: str = "",
+    country: str = "",
+    exclude_pk: int | None = None,
 ) -> list[Duplicate]:
-    """Clients (not merged away) that look like the client described, best first."""
+    """Clients (not merged away) that look like the client described, best first. A
+    national ``phone`` is read in ``country`` (else the default region)."""
     hints = _Hints()
     clients = _live_clients().exclude(pk=exclude_pk) if exclude_pk else _live_clients()
     domain = normalize_domain(domain)
     if "." in domain:
         hints.add(clients.filter(domain=domain)[:MAX_HINTS], f"same domain {domain}")
-    digits = phone_digits(phone)
-    if len(digits) >= MIN_PHONE_DIGITS:
-        same_phone = clients.annotate(phone_digits=_digits_of(F("phone"))).filter(
-            phone_digits=digits
-        )
-        hints.add(same_phone[:MAX_HINTS], "same phone")
+    number = typed_phone(phone, country)
+    if number:
+        hints.add(clients.filter(phone=number)[:MAX_HINTS], "same phone")
     prefix = _name_prefix(name)
     if prefix:
         candidates = clients.filter(name__istartswith=prefix).order_by("name")[:CANDIDATES]
@@ -170,21 +179,17 @@ def client_duplicates(
 def contact_duplicates(*, client: Client, name: str = "", emails=(), phones=()) -> list[Duplicate]:
     """Contacts anywhere with one of these emails or phones, and close names at ``client``."""
     hints = _Hints()
-    contacts = Contact.objects.select_related("client").only(
-        "id", "name", "emails", "client__id", "client__name"
-    )
+    contacts = Contact.objects.select_related("client").only(*CONTACT_HINT_FIELDS)
     for email in emails:
         email = email.strip().lower()
         if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
             same = contacts.filter(emails__icontains=f'"{email}"')[:MAX_HINTS]
             hints.add(same, f"same email {email}")
+    region = client.country if client else None
     for phone in phones:
-        digits = phone_digits(phone)
-        if len(digits) >= MIN_PHONE_DIGITS:
-            as_digits = _digits_of(Cast("phones", TextField()))
-            same = contacts.annotate(phone_digits=as_digits).filter(
-                phone_digits__contains=f'"{digits}"'
-            )
+        number = typed_phone(phone, region)
+        if number:
+            same = contacts_with_phone(number).only(*CONTACT_HINT_FIELDS)
             hints.add(same[:MAX_HINTS], "same phone")
     if _name_prefix(name):
         hints.add(close_names(name, contacts.filter(client=client)[:CANDIDATES]), "similar name")

@@ -9,16 +9,19 @@
 * ``{% comment_thread target %}``: the threaded comments of a client, deal,
   ticket or task with the post form, @mention autocomplete, edit and delete; live.
 * ``{% presence topic %}`` (a topic name or a record): avatars of the others viewing it now.
+* ``{% timeline_part entry as part %}``: the body of a timeline entry drawn by the app
+  that registered a template for it (records.timeline.register_entry_template), or "".
 * ``{% records_assets %}``: their stylesheet and script, for ``{% block head %}``.
 """
 
 import uuid
 
 from django import template
+from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from records import policies
+from records import policies, timeline
 from records.models import COMMENT_MAX_LENGTH
 from records.selectors import client_page
 from records.selectors import comments as comment_selectors
@@ -108,6 +111,16 @@ def timeline_group(kind: str) -> str:
     return client_page.timeline_group(kind)
 
 
+@register.simple_tag(takes_context=True)
+def timeline_part(context, entry) -> str:
+    """The entry's body as its app draws it ("" when none registered): the same for every
+    viewer, since live events draw it once for all (the csrf token is the page's own)."""
+    template = timeline.entry_template(entry)
+    if template is None:
+        return ""
+    return render_to_string(template, {"entry": entry, "csrf_token": context.get("csrf_token")})
+
+
 @register.inclusion_tag("records/presence.html")
 def presence(topic):
     """``topic`` is a topic name ("client.5") or a record (its page's topic)."""
@@ -118,9 +131,11 @@ def presence(topic):
 
 @register.simple_tag
 def records_assets() -> str:
-    """The stylesheet and script the components need (put in ``{% block head %}``)."""
-    return format_html(
-        '<link rel="stylesheet" href="{}"><script src="{}" defer></script>',
-        static("css/records.css"),
-        static("js/records.js"),
+    """The stylesheets and script the components need (put in ``{% block head %}``),
+    with those of the timeline parts other apps draw."""
+    links = format_html_join(
+        "",
+        '<link rel="stylesheet" href="{}">',
+        ((static(path),) for path in ("css/records.css", *timeline.entry_stylesheets)),
     )
+    return format_html('{}<script src="{}" defer></script>', links, static("js/records.js"))

@@ -33,7 +33,7 @@ def client_detail(request, pk: int):
         "activity_choices": ACTIVITY_CHOICES,
         "activity": {"kind": "call"},
         "extra_panels": client_panels.panels(request, client),
-        **client_page(client, request.GET.get("kind", "all")),
+        **client_page(client, request.GET.get("kind", "all"), viewer=request.user),
     }
     return render(request, "records/client_detail.html", context)
 
@@ -45,7 +45,8 @@ def client_timeline(request, pk: int):
     if not request.htmx:
         return redirect(f"{reverse('records:client_detail', args=[pk])}?kind={kind}")
     before = request.GET.get("before")
-    page = timeline_page(client.pk, kind, int(before) if before and before.isdigit() else None)
+    cursor = int(before) if before and before.isdigit() else None
+    page = timeline_page(client.pk, kind, cursor, viewer=request.user)
     context = {"client": client, "timeline": page, "timeline_filters": _filter_labels()}
     partial = "timeline-more" if before else "timeline"
     return render(request, f"records/client_detail.html#{partial}", context)

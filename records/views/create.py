@@ -30,6 +30,7 @@ def client_new(request):
         request.POST or None,
         actor=request.user,
         hints_url=reverse("records:client_duplicates"),
+        initial=_typed(request.GET, "name", "phone"),  # "Create contact" from a call pop-up
     )
     if request.method == "POST" and form.is_valid():
         create = refusal_as_error(

@@ -2,7 +2,11 @@
 
 An activity is a timeline entry of one of those kinds (TimelineEntry.ACTIVITIES),
 logged in the period by a person in scope (its actor). Only counts are shown:
-no title or summary, so a private meeting reveals nothing.
+no title or summary, so a private meeting reveals nothing. The mail of a private
+email thread (an entry with ``private_to``) counts in admins' reports only: to
+anyone else it is not there at all. (Not even for its own person: a report is
+computed once per scope and shared by the managers of the same departments,
+reports/caching.py, so it cannot depend on who is looking within a scope.)
 """
 
 from django.contrib.auth import get_user_model
@@ -34,8 +38,14 @@ def activities(filters: Filters):
     return TimelineEntry.objects.filter(
         filters.in_period("created_at"),
         filters.by_people("actor"),
+        visible_in(filters.scope),
         kind__in=TimelineEntry.ACTIVITIES,
     )
+
+
+def visible_in(scope) -> Q:
+    """Private entries count for admins only (the scope of every department)."""
+    return Q() if scope.department_ids is None else Q(private_to__isnull=True)
 
 
 def kind_counts() -> dict:

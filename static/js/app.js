@@ -29,11 +29,12 @@ window.csrfToken = function () {
   }
 };
 
-// An error message as a Bootstrap toast in the page's toast box ([data-toasts]), made at
-// the bottom right on a page without one. Used by the board, the deal page, the calendar
-// and for writes that could not reach the server.
-window.showToast = function (message) {
-  if (!window.bootstrap) return window.alert(message);
+// A message as a Bootstrap toast in the page's toast box ([data-toasts]), made at the
+// bottom right on a page without one: an error by default (the board, the deal page, the
+// calendar, writes that could not reach the server), or a confirmation with
+// { success: true } (a mail sent).
+window.showToast = function (message, { success = false } = {}) {
+  if (!window.bootstrap) return success ? undefined : window.alert(message);
   let box = document.querySelector("[data-toasts]");
   if (!box) {
     box = document.createElement("div");
@@ -43,8 +44,8 @@ window.showToast = function (message) {
     document.body.append(box);
   }
   const item = document.createElement("div");
-  item.className = "toast align-items-center text-bg-danger border-0";
-  item.setAttribute("role", "alert");
+  item.className = `toast align-items-center border-0 text-bg-${success ? "success" : "danger"}`;
+  item.setAttribute("role", success ? "status" : "alert");
   const row = document.createElement("div");
   row.className = "d-flex";
   const text = document.createElement("div");

@@ -59,7 +59,7 @@ def test_a_new_lead_creates_client_and_contact_owned_by_the_fallback(webform, me
     )
     assert client.lifecycle == Client.Lifecycle.LEAD and client.source == Client.Source.WEB_FORM
     assert client.owner == member and client.department == sales
-    assert contact.emails == ["rita@globex.example"] and contact.phones == ["+49 30 1234567"]
+    assert contact.emails == ["rita@globex.example"] and contact.phones == ["+49301234567"]
     assert submission.routed_to == member and submission.rule is None
     assert (submission.utm_source, submission.utm_medium, submission.utm_campaign) == (
         "google",
@@ -94,7 +94,7 @@ def test_an_existing_contact_is_matched_by_email_and_blank_fields_only_filled(
     assert acme.name == "Acme GmbH" and acme.industry == "Steel"  # never overwritten
     assert acme.country == "AT"  # was blank: filled
     assert contact.name == "Jo Acme" and contact.title == "CTO"
-    assert contact.phones == ["+43 1 234567"]
+    assert contact.phones == ["+431234567"]  # E.164 (issue 19)
     entry = TimelineEntry.objects.get(client=acme, kind=TimelineEntry.Kind.WEB_FORM)
     assert "filled in country" in entry.summary
 

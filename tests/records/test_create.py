@@ -138,7 +138,7 @@ def test_create_contact(signed_in, acme):
     assert response["Location"] == reverse("records:client_detail", args=[acme.pk])
     rita = Contact.objects.get(name="Rita Ruiz")
     assert rita.emails == ["rita@acme.example", "rr@acme.example"]
-    assert rita.phones == ["+49 30 1234567", "+49 170 7654321"]
+    assert rita.phones == ["+49301234567", "+491707654321"]  # E.164 (issue 19)
     assert (rita.client, rita.preferred_channel) == (acme, "phone")
 
 

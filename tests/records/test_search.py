@@ -408,11 +408,11 @@ def test_others_private_messages_and_events_stay_hidden(client, member, sales, b
 
 
 @pytest.mark.parametrize("query", ["zephyr", "zephir", "#1"])
-@pytest.mark.parametrize(("headers", "expected"), [({}, 11), (HTMX, 9), (MENU, 9)])
+@pytest.mark.parametrize(("headers", "expected"), [({}, 12), (HTMX, 10), (MENU, 10)])
 def test_one_query_per_group_typos_included(signed_in, book, query, headers, expected):
     """Session and user, one query for each of the four kinds of record (records resembling
-    the query included), people, messages, events; the full page adds the live bus's last
-    event id and the bell's notifications."""
+    the query included), people, messages, events, emails; the full page adds the live bus's
+    last event id and the bell's notifications."""
     signed_in.get(URL, {"q": query}, **headers)
     with CaptureQueriesContext(connection) as captured:
         assert signed_in.get(URL, {"q": query}, **headers).status_code == 200

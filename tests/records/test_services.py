@@ -200,23 +200,23 @@ def test_update_field_saves_audits_and_publishes(member, acme):
         client = services.update_field(
             actor=member, obj=acme, field="phone", value=" +1 555 0100 ", seen_value=""
         )
-    assert client.phone == "+1 555 0100"
+    assert client.phone == "+15550100"  # stored in E.164 (issue 19)
     acme.refresh_from_db()
-    assert acme.phone == "+1 555 0100"
+    assert acme.phone == "+15550100"
     change = FieldChange.objects.get(field="phone")
     assert (change.actor, change.object_id, change.old, change.new) == (
         member,
         acme.pk,
         "",
-        "+1 555 0100",
+        "+15550100",
     )
     entry = TimelineEntry.objects.get(kind=TimelineEntry.Kind.FIELD)
-    assert "changed Phone from empty to “+1 555 0100”" in entry.summary
+    assert "changed Phone from empty to “+15550100”" in entry.summary
     event = events[0]
     assert (event.topic, event.kind) == (f"client.{acme.pk}", "client.updated")
     assert topics(events) == [f"client.{acme.pk}", "list.clients"]
     assert event.payload["field"] == "phone"
-    assert event.payload["value"] == "+1 555 0100"
+    assert event.payload["value"] == "+15550100"
     assert event.payload["change"] == change.pk
 
 

@@ -159,7 +159,7 @@ def test_contacts_as_vcards_parse_back(client, member, book):
     assert jo.org.value == ["Acme GmbH"]
     assert jo.title.value == "CTO"
     assert [each.value for each in jo.email_list] == ["jo@acme.example", "jo@home.example"]
-    assert jo.tel.value == "+49 30 1234567"
+    assert jo.tel.value == "+49301234567"  # stored and exported in E.164 (issue 19)
 
 
 def test_one_contact_as_a_vcard(client, member, contact, support_member):

@@ -142,7 +142,7 @@ def test_clients_matched_by_domain_or_phone_are_skipped(member, acme):
     assert (run.created, run.updated, run.skipped, run.failed) == (1, 0, 3, 0)
     assert [line["reason"] for line in run.report] == [
         "Duplicate: same domain acme.example.",
-        "Duplicate: same phone +49 (30) 999-999.",
+        "Duplicate: same phone +49 30 999999.",  # read back in E.164 (issue 19)
         "Duplicate: same domain new.example as row 4.",
     ]
     assert Client.objects.filter(name="New", source="import").count() == 1
@@ -185,7 +185,7 @@ def test_contacts_matched_by_email_or_phone(member, acme):
     rows = [
         ["Name", "E-mail", "Phone", "Company", "Title"],
         ["Jo Acme", "JO@acme.example", "", "Acme GmbH", "Buyer"],
-        ["Joanna", "", "(1) 555-0100", "Acme GmbH", "CTO"],
+        ["Joanna", "", "+1 555-0100", "Acme GmbH", "CTO"],
         ["Kim", "kim@globex.example", "", "Globex", ""],
     ]
     run = run_now(member, mapped(member, rows, kind="contacts", mode="update"))

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from integrations.telephony import signing
 
-pytestmark = [pytest.mark.browser, pytest.mark.backend]
+pytestmark = pytest.mark.browser
 
 SECRET = "e2e-telephony-secret"
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}

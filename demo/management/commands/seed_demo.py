@@ -20,6 +20,7 @@ from calendar_app.models import Event
 from chat.models import Message
 from demo.book import seed_book
 from demo.book_scale import seed_scale
+from demo.calls import seed_calls
 from demo.chat_rooms import seed_chat
 from demo.mail import seed_mail
 from demo.marketing import seed_marketing
@@ -64,6 +65,7 @@ class Command(BaseCommand):
         wrote_book = self.seed_part("Client book", seed_book)
         self.seed_part("Marketing", seed_marketing)  # before chat, which picks busy clients
         self.seed_part("Email", seed_mail)  # before chat too
+        self.seed_part("Calls", seed_calls)  # and calls
         self.seed_part("Chat", lambda: seed_chat(LOGIN_EMAIL))
         self.seed_part("Calendar", lambda: seed_calendar(LOGIN_EMAIL))
         if scale > 0:

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import browser_problems, chromium, run_script, sign_in  # noqa: F401 (fixtures)
 from tests.servers import migrated_sqlite, serve, server_db  # noqa: F401 (fixtures)
 
-pytestmark = [pytest.mark.browser, pytest.mark.backend]
+pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}

@@ -15,7 +15,7 @@ from tests.e2e.conftest import (  # noqa: F401 (fixtures)
 )
 from tests.servers import migrated_sqlite, serve, server_db  # noqa: F401 (fixtures)
 
-pytestmark = [pytest.mark.browser, pytest.mark.backend]
+pytestmark = pytest.mark.browser
 
 THREAD = """
 from django.db import transaction

@@ -7,6 +7,9 @@ with smtp_server() as inbox:      # Django's default mailer now talks SMTP to it
 with smtp_server(reject={"gone@example.com"}) as inbox:  # refuses those addresses (550)
     ...
 
+with smtp_server(defer={"busy@example.com"}) as inbox:  # "try again later" for those (451)
+    ...
+
 with imap_server() as mailbox:    # a real IMAP server (pymap) with one user and an INBOX
     mailbox.append(raw_bytes, ...)
     settings.MAIL_IMAP_URL = mailbox.url
@@ -29,15 +32,19 @@ from django.test import override_settings
 
 class Inbox:
     """aiosmtpd's handler: keeps every message it is given, parsed; refuses the addresses
-    of ``reject`` at RCPT TO with a permanent error, as a server refusing a mailbox does."""
+    of ``reject`` at RCPT TO with a permanent error, as a server refusing a mailbox does,
+    and those of ``defer`` with a temporary one (a full or greylisting mailbox)."""
 
-    def __init__(self, reject=()):
+    def __init__(self, reject=(), defer=()):
         self.messages = []
         self.reject = {address.lower() for address in reject}
+        self.defer = {address.lower() for address in defer}
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.reject:
             return "550 5.1.1 No such mailbox here"
+        if address.lower() in self.defer:
+            return "451 4.2.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -61,8 +68,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server(reject=()):
-    inbox = Inbox(reject)
+def smtp_server(reject=(), defer=()):
+    inbox = Inbox(reject, defer)
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     mailer = {

@@ -19,6 +19,7 @@ to Retry, rather than Workspace sending it twice or leaving it *sending* forever
 import logging
 import os
 import smtplib
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -47,6 +48,8 @@ from workspace.text import render_markdown
 log = logging.getLogger(__name__)
 Status = EmailMessage.Status
 MAX_RECIPIENTS = 50
+# A temporary failure is tried again after each of these, then the mail is *failed*.
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
 INTERRUPTED = (
     "Sending was interrupted (the worker stopped), so it may or may not have gone out. "
     "Check with the recipients before sending it again."
@@ -319,10 +322,14 @@ def send_message(message_id: int, attempt: int) -> str:
 
 def deliver(*, message_id: int, attempt: int) -> str:
     """Send attempt ``attempt`` of a mail, once: returns its status, or "skipped" when this
-    attempt was already claimed (a second run of the same job) or the mail is gone."""
+    attempt was already claimed (a second run of the same job) or the mail is gone.
+
+    A temporary failure (a 4xx answer, the server unreachable) of the first attempts is
+    tried again by itself after each of ``RETRY_DELAYS``; after those, or at once for a
+    permanent refusal, the mail is *failed* for its sender to Retry."""
     sending = EmailMessage.objects.filter(pk=message_id, status=Status.SENDING)
     if not sending.filter(attempts=attempt - 1).update(attempts=attempt):
-        if sending.filter(attempts=attempt).exists():
+        if sending.filter(attempts=attempt, failure_reason="").exists():
             return _finish(sending.get(), attempt, failure=INTERRUPTED)
         return "skipped"
     message = EmailMessage.objects.select_related("thread", "sender").get(pk=message_id)
@@ -330,8 +337,39 @@ def deliver(*, message_id: int, attempt: int) -> str:
         mailers.default.send_messages([composing.build(message)])
     except Exception as error:  # any failure is the mail's: shown with a Retry
         log.warning("Sending mail %s failed: %r", message_id, error)
+        if is_temporary(error) and attempt <= len(RETRY_DELAYS):
+            return _try_again_later(message, attempt, failure_reason(error))
         return _finish(message, attempt, failure=failure_reason(error))
     return _finish(message, attempt)
+
+
+def _try_again_later(message: EmailMessage, attempt: int, reason: str) -> str:
+    """Keep the mail *sending*, saying why it waits, and queue the next attempt."""
+    delay = RETRY_DELAYS[attempt - 1]
+    with transaction.atomic():
+        message = EmailMessage.objects.select_for_update(of=("self",)).get(pk=message.pk)
+        if message.attempts != attempt or message.status != Status.SENDING:
+            return message.status
+        message.failure_reason = f"{reason} Trying again in {_minutes(delay)}."[:500]
+        message.save(update_fields=["failure_reason"])
+        refresh_message(message, kind="mail.retrying")
+        send_message.using(run_after=timezone.now() + delay).enqueue(message.pk, attempt + 1)
+    return message.status
+
+
+def _minutes(delay: timedelta) -> str:
+    minutes = round(delay.total_seconds() / 60)
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def is_temporary(error: Exception) -> bool:
+    """Whether trying again later may work: a 4xx answer (for every refused recipient),
+    a dropped or unreachable server."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    return isinstance(error, smtplib.SMTPServerDisconnected | OSError)
 
 
 def _finish(message: EmailMessage, attempt: int, *, failure: str = "") -> str:

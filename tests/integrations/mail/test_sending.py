@@ -4,6 +4,8 @@ real SMTP server: what is written at once, what the job sends, failures and Retr
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Notification
 from integrations.mail.models import EmailAttachment, EmailMessage, EmailThread
@@ -148,7 +150,7 @@ def test_a_refusing_server_marks_it_failed_with_its_reason_and_retry_sends_it(me
     assert message.status == "sent" and message.attempts == 2
 
 
-def test_an_unreachable_server_is_a_failure_with_a_reason(settings, member, acme):
+def test_an_unreachable_server_is_tried_again_then_a_failure_with_a_reason(settings, member, acme):
     settings.MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -156,9 +158,37 @@ def test_an_unreachable_server_is_a_failure_with_a_reason(settings, member, acme
         }
     }
     message = send(member, acme)
+    assert [run_queued() for _ in outgoing.RETRY_DELAYS] == [["sending"]] * 3
     assert run_queued() == ["failed"]
     message.refresh_from_db()
     assert message.failure_reason.startswith("The mail server could not be reached")
+    assert message.attempts == 4 and queued() == []
+
+
+def test_a_temporary_refusal_waits_and_is_tried_again_by_itself(member, acme):
+    message = send(member, acme)
+    before = timezone.now()
+    with smtp_server(defer={JO}), capture_events() as events:
+        assert run_queued() == ["sending"]
+    message.refresh_from_db()
+    assert message.status == "sending" and message.attempts == 1
+    assert "451 4.2.0 Mailbox busy" in message.failure_reason
+    assert message.failure_reason.endswith("Trying again in a minute.")
+    assert message.timeline_entry.data["failure"] == message.failure_reason
+    assert {e.kind for e in events} == {"mail.retrying"}  # nobody is told it failed
+    assert not Notification.objects.filter(recipient=member).exists()
+    [job] = DBTaskResult.objects.filter(status="READY")
+    assert job.args_kwargs["args"] == [message.pk, 2]
+    assert job.run_after >= before + outgoing.RETRY_DELAYS[0]
+
+    assert send_message.call(message.pk, 1) == "skipped"  # a second run of the first try
+    with smtp_server() as inbox:
+        assert run_queued() == ["sent"]
+        [mail] = inbox.wait_for(1)
+    assert mail["To"] == JO
+    message.refresh_from_db()
+    assert message.status == "sent" and message.failure_reason == ""
+    assert message.timeline_entry.data["status"] == "sent"
 
 
 def test_a_job_run_twice_sends_once(member, acme):

@@ -6,6 +6,7 @@ Values already in the environment win (CI sets DATABASE_URL and REDIS_URL).
 """
 
 import os
+import tempfile
 import uuid
 
 from tests import clock
@@ -14,6 +15,9 @@ os.environ.setdefault("SECRET_KEY", "tests-only-" + "k" * 50)
 # The test client speaks plain HTTP; TLS is the proxy's job in production.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("STATIC_FROM_SOURCE", "1")
+# Mail attachments written by tests (and by their server processes) go to a temporary
+# folder, never into the checkout.
+os.environ.setdefault("MAIL_ATTACHMENTS_ROOT", tempfile.mkdtemp(prefix="ws-test-mail-"))
 
 # Redis keys and channels of this run's own, and of each pytest-xdist worker's: runs and
 # workers sharing one Redis never see each other's events, presence or cache.

@@ -7,9 +7,11 @@ is on the client's timeline. A thread marked private is seen by the person who
 marked it and admins only.
 """
 
+import os
 import secrets
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
@@ -217,11 +219,34 @@ def attachment_path(attachment, filename: str) -> str:
     return f"mail/{now():%Y/%m}/{secrets.token_hex(8)}/{filename}"
 
 
+class AttachmentStorage(FileSystemStorage):
+    """Files under ``MAIL_ATTACHMENTS_ROOT``, outside ``MEDIA_ROOT``: the media route (or a
+    CDN) serves anyone with a link, while a client's contract or a private thread's file
+    is handed out only by the policy-checked views (integrations/mail/views/attachments.py).
+    Read from the settings at each use, so a test can point it elsewhere."""
+
+    @property
+    def base_location(self):
+        return settings.MAIL_ATTACHMENTS_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    @property
+    def base_url(self):
+        return None
+
+
+def attachment_storage() -> AttachmentStorage:
+    return AttachmentStorage()
+
+
 class EmailAttachment(models.Model):
-    """A file sent or received with a message, kept in the media storage."""
+    """A file sent or received with a message, kept in the attachments' own storage."""
 
     message = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to=attachment_path, max_length=300)
+    file = models.FileField(upload_to=attachment_path, storage=attachment_storage, max_length=300)
     filename = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveIntegerField(default=0)

@@ -128,6 +128,20 @@ def test_an_attachment_downloads_as_a_file_never_inline(client, member, thread):
     assert b"".join(response.streaming_content) == b"%PDF-1.4 signed"
 
 
+def test_attachments_are_kept_outside_the_public_media_folder(
+    client, member, thread, media, settings, tmp_path_factory
+):
+    """The media route serves anyone with a link; an attachment is only ever handed out by
+    the policy-checked view (MAIL_ATTACHMENTS_ROOT is not under MEDIA_ROOT)."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    attachment = thread.messages.last().attachments.get()
+    assert (media / attachment.file.name).read_bytes() == b"%PDF-1.4 signed"
+    assert not (settings.MEDIA_ROOT / attachment.file.name).exists()
+    assert client.get(f"{settings.MEDIA_URL}{attachment.file.name}").status_code == 404
+    client.force_login(member)
+    assert client.get(reverse("mail:attachment", args=[attachment.pk])).status_code == 200
+
+
 def test_only_safe_images_with_a_content_id_are_served_inline(client, member, acme, media):
     client.force_login(member)
     message = add_message(

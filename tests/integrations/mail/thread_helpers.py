@@ -18,7 +18,7 @@ _ids = itertools.count(1)
 @pytest.fixture
 def media(settings, tmp_path):
     """Attachments stored in a throw-away folder."""
-    settings.MEDIA_ROOT = tmp_path
+    settings.MAIL_ATTACHMENTS_ROOT = tmp_path
     return tmp_path
 
 

@@ -11,20 +11,6 @@ from accounts.models import Role
 from tests.factories import DepartmentFactory, UserFactory
 from workspace import moments
 
-# Modules that run real servers, browsers or killed processes: tens of seconds each.
-SLOW_FIRST = ("tests/e2e/", "tests/live/", "tests/jobs/")
-
-
-def _slow(item) -> bool:
-    return item.nodeid.startswith(SLOW_FIRST) or item.get_closest_marker("browser") is not None
-
-
-def pytest_collection_modifyitems(config, items):
-    """The slow modules first, each kept whole and in its order: pytest-xdist hands out
-    modules in this order, so the long ones start early and the quick ones fill in at the
-    end, instead of one worker finishing a browser test alone while the other idles."""
-    items.sort(key=lambda item: not _slow(item))
-
 
 @pytest.fixture(scope="session", autouse=True)
 def services_reachable():

@@ -66,6 +66,12 @@ class Department(models.Model):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.CharField(max_length=200, blank=True)
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text="The zone the department's schedules run in (automation: “every Monday 09:00”).",
+    )
     created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:

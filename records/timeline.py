@@ -9,6 +9,7 @@ inside its own transaction, and publishes it as it publishes the change.
 from collections.abc import Callable
 
 from records.models import Comment, Deal, Handoff, Task, Ticket, TimelineEntry
+from workspace import acting
 
 SUMMARY_MAX_LENGTH = 300
 
@@ -23,12 +24,14 @@ def add_entry(*, actor, client_id: int, kind: str, summary: str, obj=None, **ext
 
     ``obj`` (a deal, ticket, comment, task or handoff) links the entry to it and
     to the records it belongs to; ``extra`` sets other fields (``body``,
-    ``data``…). A summary longer than the column is cut with "…".
+    ``data``…). A summary longer than the column is cut with "…". Inside an
+    automation rule's actions the entry says so (``via``, workspace/acting.py).
     """
     entry = TimelineEntry(
         client_id=client_id,
         kind=kind,
         actor=actor,
+        via=acting.via_label(),
         summary=_clip(summary, SUMMARY_MAX_LENGTH),
         **_links(obj),
         **extra,

@@ -22,6 +22,7 @@ NAVIGATION = (
     NavItem("Calendar", "calendar3", "calendar:home"),
     NavItem("Marketing", "megaphone", "marketing:home"),
     NavItem("Reports", "bar-chart", "reports:home"),
+    NavItem("Automation", "lightning-charge", "automation:rule_list"),
     NavItem("Team", "people", "team"),
 )
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "integrations.imports",
     "integrations.mail",
     "integrations.telephony",
+    "automation",
     "demo",
 ]
 
@@ -265,6 +266,14 @@ TELEPHONY_WEBHOOK_SECRET = env_str("TELEPHONY_WEBHOOK_SECRET")
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION") or "DE"
 # A missed call makes a callback task for the agent (or the client's owner).
 TELEPHONY_CALLBACK_TASKS = env_bool("TELEPHONY_CALLBACK_TASKS", True)
+
+# --- Automation (automation/), docs/AUTOMATION.md -----------------------------
+
+# How many rules may follow one another (a rule's action triggering the next) before
+# the chain is stopped as a loop and reported in the rules' run logs.
+AUTOMATION_MAX_DEPTH = env_int("AUTOMATION_MAX_DEPTH", 3)
+# The longest debounce window a rule may ask for (several quick edits, one run).
+AUTOMATION_MAX_DEBOUNCE_SECONDS = env_int("AUTOMATION_MAX_DEBOUNCE_SECONDS", 3600)
 
 # --- Integrations (integrations/): the API ------------------------------------
 

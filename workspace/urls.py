@@ -25,6 +25,7 @@ urlpatterns = [
     path("integrations/exports/", include("integrations.exports.urls")),
     path("mail/", include("integrations.mail.urls")),
     path("integrations/calls/", include("integrations.telephony.urls")),
+    path("automation/", include("automation.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -41,6 +41,9 @@ class TimelineEntry(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=12, choices=Kind)
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True)
+    via = models.CharField(
+        max_length=120, blank=True, help_text="Who made it besides the actor: “Automation: <rule>”."
+    )
     summary = models.CharField(max_length=300)
     body = models.TextField(max_length=COMMENT_MAX_LENGTH, blank=True)
     body_html = models.TextField(blank=True, editable=False)
@@ -86,6 +89,9 @@ class FieldChange(models.Model):
     """One field's change on one record: who, when, old → new. Never deleted."""
 
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True)
+    via = models.CharField(
+        max_length=120, blank=True, help_text="Who made it besides the actor: “Automation: <rule>”."
+    )
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.PositiveBigIntegerField()
     field = models.CharField(max_length=80)

@@ -23,6 +23,7 @@ from records.models import (
     TicketSlaPolicy,
     normalize_tags,
 )
+from workspace import acting
 from workspace.errors import Conflict
 
 CUSTOM_PREFIX = "custom."
@@ -274,6 +275,7 @@ def _json(value):
 def _audit(*, actor, obj, field: str, old, new) -> FieldChange:
     change = FieldChange(
         actor=actor,
+        via=acting.via_label(),
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
         field=field,

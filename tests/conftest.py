@@ -1,13 +1,10 @@
-import importlib
-
 import pytest
-from django.apps import apps
 from django.conf import settings
-from django.db.models.signals import post_migrate
-from django.test import override_settings
+from django.test import TransactionTestCase, override_settings
 from django.utils import timezone
 
 from accounts.models import Role
+from tests import flushing
 from tests.factories import DepartmentFactory, UserFactory
 from workspace import moments
 
@@ -21,16 +18,14 @@ def services_reachable():
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5).ping()
 
 
-def _seed_records_defaults(sender, **kwargs):
-    """The rows records' data migration seeds (the default pipeline, loss reasons, SLA
-    hours), put back whenever a transactional test's flush wiped them: Django sends
-    post_migrate after each such flush. (Tests only: in production a deleted loss
-    reason must stay deleted.)"""
-    if sender.label == "records":
-        importlib.import_module("records.migrations.0002_seed_defaults").seed(apps, None)
-
-
-post_migrate.connect(_seed_records_defaults, dispatch_uid="tests.seed_records_defaults")
+@pytest.fixture(scope="session", autouse=True)
+def quick_flush():
+    """Transactional tests end by deleting the rows they left, not by Django's flush
+    (TRUNCATE of every table and post_migrate): tests/flushing.py."""
+    original = TransactionTestCase._fixture_teardown
+    TransactionTestCase._fixture_teardown = flushing.fixture_teardown
+    yield
+    TransactionTestCase._fixture_teardown = original
 
 
 @pytest.fixture(scope="session", autouse=True)

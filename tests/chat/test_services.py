@@ -226,7 +226,8 @@ def test_sends_are_rate_limited_per_person(settings, ana, ben, acme_room):
     assert excinfo.value.retry_after in (50, 51)
 
 
-def test_the_default_rate_allows_a_burst_of_ten(ana, acme_room):
+def test_the_default_rate_allows_a_burst_of_ten(ana, acme_room, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)  # the burst within a second, however slow
     for n in range(10):
         post(ana, acme_room, f"Burst {n}")
     with pytest.raises(services.RateLimited):

@@ -32,6 +32,7 @@ run: install
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py prune_live_events --every 3600
 	DEBUG=1 $(PY) manage.py rescore_clients --every 86400
+	DEBUG=1 $(PY) manage.py automation_clock --every 60
 	@echo
 	@echo "  Workspace is starting on http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
 	@echo

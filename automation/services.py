@@ -185,7 +185,8 @@ def disable_broken_rule(*, rule_id: int, reason: str) -> Rule | None:
 
 
 def _lock(rule: Rule) -> Rule:
-    return Rule.objects.select_for_update().select_related("department", "owner").get(pk=rule.pk)
+    rules = Rule.objects.select_for_update(of=("self",)).select_related("department", "owner")
+    return rules.get(pk=rule.pk)
 
 
 def _check_scope(actor: User, rule: Rule) -> None:
@@ -218,7 +219,8 @@ def _clean(rule: Rule) -> None:
     except ValidationError as error:
         for field, messages in error.message_dict.items():
             errors.setdefault(field, []).extend(messages)
-    if rule.debounce_seconds > settings.AUTOMATION_MAX_DEBOUNCE_SECONDS:
+    wait = rule.debounce_seconds
+    if isinstance(wait, int) and wait > settings.AUTOMATION_MAX_DEBOUNCE_SECONDS:
         errors.setdefault("debounce_seconds", []).append(
             f"Wait at most {settings.AUTOMATION_MAX_DEBOUNCE_SECONDS} seconds for edits to settle."
         )

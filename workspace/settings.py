@@ -274,6 +274,8 @@ TELEPHONY_CALLBACK_TASKS = env_bool("TELEPHONY_CALLBACK_TASKS", True)
 AUTOMATION_MAX_DEPTH = env_int("AUTOMATION_MAX_DEPTH", 3)
 # The longest debounce window a rule may ask for (several quick edits, one run).
 AUTOMATION_MAX_DEBOUNCE_SECONDS = env_int("AUTOMATION_MAX_DEBOUNCE_SECONDS", 3600)
+# A rule's run log keeps the runs of this many days (pruned by the automation clock).
+AUTOMATION_RUN_LOG_DAYS = env_int("AUTOMATION_RUN_LOG_DAYS", 90)
 
 # --- Integrations (integrations/): the API ------------------------------------
 

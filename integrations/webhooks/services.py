@@ -6,7 +6,7 @@ that rolls back leaves no delivery and no queued job behind.
 """
 
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from integrations.webhooks.tasks import deliver
 from workspace.live.models import CurrentTransaction, Event
 
 EDITABLE = ("url", "description", "kinds", "active")
+AUTOMATION_KIND = "automation.rule"
 SUBSCRIBED_CACHE_KEY = "webhooks:subscribed-kinds"
 SUBSCRIBED_CACHE_SECONDS = 10
 
@@ -96,6 +97,26 @@ def redeliver(*, actor: User, delivery: Delivery) -> Delivery:
             occurred_at=delivery.occurred_at,
             uid=delivery.uid,
             redelivery_of=delivery,
+        )
+
+
+def queue_for_automation(
+    *, actor: User, endpoint: Endpoint, payload: dict, subject: str = "", subject_id=None
+) -> Delivery:
+    """Queue a delivery of ``payload`` to ``endpoint`` for an automation rule's action,
+    as kind ``automation.rule``, whatever kinds the endpoint subscribes to (the rule
+    chose it). Signed, retried and address-checked like every delivery. Admins set up
+    endpoints; any active member of staff's rule may call an active one. ``subject`` and
+    ``subject_id`` name the record the rule ran for: its snapshot is sent as ``object``.
+    The job is enqueued in the caller's transaction (none when it rolls back)."""
+    if not actor.is_active:
+        raise PermissionDenied("A deactivated person's rules call no webhooks.")
+    if not endpoint.active:
+        raise ValidationError(f"The webhook endpoint {endpoint} is switched off.")
+    snapshot = catalog.snapshot(subject, subject_id) if subject in catalog.SNAPSHOT_FIELDS else None
+    with transaction.atomic():
+        return _queue(
+            endpoint, kind=AUTOMATION_KIND, payload=payload | {"object": snapshot}, event_id=None
         )
 
 

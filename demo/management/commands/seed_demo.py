@@ -2,7 +2,8 @@
 
 People and departments first (demo/people.py), then the client book
 (demo/book.py), then marketing (demo/marketing.py), then the chat rooms and
-their conversations (demo/chat_rooms.py), then the calendars (demo/meetings.py). With
+their conversations (demo/chat_rooms.py), then the calendars (demo/meetings.py), then
+automation's rules and their run logs (demo/automation.py). With
 ``--scale N`` it also adds N generated clients for benchmarks
 (demo/book_scale.py; every run adds N more: that part is deliberately not
 idempotent). Last, when it wrote a book, it scores every client's health as
@@ -18,6 +19,7 @@ from django.db import connection
 
 from calendar_app.models import Event
 from chat.models import Message
+from demo.automation import seed_automation
 from demo.book import seed_book
 from demo.book_scale import seed_scale
 from demo.calls import seed_calls
@@ -68,6 +70,7 @@ class Command(BaseCommand):
         self.seed_part("Calls", seed_calls)  # and calls
         self.seed_part("Chat", lambda: seed_chat(LOGIN_EMAIL))
         self.seed_part("Calendar", lambda: seed_calendar(LOGIN_EMAIL))
+        self.seed_part("Automation", seed_automation)  # last: its rules hear edits of the book
         if scale > 0:
             self.seed_scale(scale)
         if wrote_book or scale > 0:

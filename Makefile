@@ -37,11 +37,11 @@ run: install
 	@echo "  Workspace is starting on http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
 	@echo
 	@trap 'kill 0' EXIT INT TERM; \
-	DEBUG=1 $(PY) manage.py run_worker & \
+	DEBUG=1 $(PY) manage.py run_worker --interval 0.2 & \
 	DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) workspace.asgi:application
 
 worker: install
-	$(PY) manage.py run_worker
+	$(PY) manage.py run_worker --interval 0.2
 
 lint: install
 	$(PY) -m ruff check .

@@ -34,12 +34,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.models import Department, User
-from automation import triggers
+from automation import subjects, triggers
 from automation.assignment import is_available, subject_owner
 from automation.errors import BrokenReference
 from marketing.models import Segment
 from marketing.segments import clients_of
-from records.models import Client, Contact, CustomField, Deal, Handoff, Stage, Task, Ticket
+from records.models import CustomField, Stage
 from workspace import moments
 
 # --- Types and their operators ------------------------------------------------------------
@@ -107,14 +107,6 @@ class Field:
     choices: Callable[[], list[tuple[str, str]]] | None = None
 
 
-_MODELS = {
-    "client": Client,
-    "contact": Contact,
-    "deal": Deal,
-    "ticket": Ticket,
-    "task": Task,
-    "handoff": Handoff,
-}
 # The fields offered per record type, in the form's order.
 _RECORD_FIELDS = {
     "client": (
@@ -183,7 +175,7 @@ def _type_of(model_field) -> tuple[str, Callable | None]:
 
 
 def _record_field(entity: str, name: str) -> Field:
-    model = _MODELS[entity]
+    model = subjects.MODELS[entity]
     model_field = model._meta.get_field(name)
     kind, choices = _type_of(model_field)
     label = f"{model._meta.verbose_name.capitalize()} {model_field.verbose_name}"
@@ -349,13 +341,11 @@ def _check_date(field: Field, value) -> str:
 def _check_datetime(field: Field, value) -> str:
     text = str(value).strip()
     try:
-        parsed = parse_datetime(text) or parse_date(text)
-    except ValueError:
-        parsed = None
-    if parsed is None:
+        moments.parse_moment(text, field="value", example="2026-12-07 09:00")
+    except ValidationError:
         raise ValidationError(
             f"“{value}” is not a date and time (2026-12-07 09:00) for {field.label}."
-        )
+        ) from None
     return text
 
 

@@ -119,10 +119,13 @@ def _create_run(
     due_at=None,
     status: str = Status.PENDING,
     error: str = "",
+    subject_label: str = "",
+    conditions_report=(),
 ) -> RuleRun | None:
-    """Insert the (rule, key) run and publish it; None when it exists (nothing written)."""
-    if RuleRun.objects.filter(rule=rule, key=key).exists():
-        return None
+    """Insert the (rule, key) run; None when it exists (nothing written). A run is
+    published once it has something to show: finished, waiting or stopped (a run that
+    starts RUNNING or PENDING is published when it ends — most end within a second, and
+    a row per status would double the live events of a busy rule)."""
     try:
         with transaction.atomic():  # a savepoint: a concurrent insert loses cleanly
             if occurrence is None and make_occurrence is not None:
@@ -135,6 +138,8 @@ def _create_run(
                 subject_type=subject_type,
                 subject_id=subject_id,
                 trigger_summary=summary[:300],
+                subject_label=subject_label,
+                conditions_report=list(conditions_report),
                 chain=list(chain),
                 status=status,
                 error=error,
@@ -145,7 +150,8 @@ def _create_run(
     except IntegrityError:
         return None
     run.rule = rule
-    publish_run(run)
+    if status not in (Status.PENDING, Status.RUNNING):
+        publish_run(run)
     return run
 
 
@@ -157,8 +163,7 @@ def _enqueue_execution(run: RuleRun) -> None:
 
 
 def publish_run(run: RuleRun) -> None:
-    """The run's row, live on its rule's page and the rules list (at creation and at each
-    change of status)."""
+    """The run's row, live on its rule's page and the rules list."""
     live.publish_each(
         [events.rule_topic(run.rule_id), events.RULES_TOPIC],
         "automation.run",
@@ -184,8 +189,9 @@ def dispatch(occurrence_id: int) -> None:
         if occurrence is None:
             return
         if occurrence.dispatched_at is None:
+            records = {}  # (subject type, id) → (record, client), loaded once for all rules
             for rule in rules_hearing(occurrence):
-                _dispatch_safely(rule, occurrence)
+                _dispatch_safely(rule, occurrence, records)
             if not occurrence.runs.exists():
                 occurrence.delete()
                 return
@@ -218,18 +224,18 @@ def _hears(rule: Rule, occurrence: Occurrence) -> bool:
         return False
 
 
-def _dispatch_safely(rule: Rule, occurrence: Occurrence) -> None:
+def _dispatch_safely(rule: Rule, occurrence: Occurrence, records: dict) -> None:
     """One rule's share of the dispatch, in a savepoint: a rule that cannot be dispatched
     (a bug, options the trigger no longer understands) is logged and the others still
     get the occurrence."""
     try:
         with transaction.atomic():
-            _dispatch_to(rule, occurrence)
+            _dispatch_to(rule, occurrence, records)
     except Exception:
         logger.exception("Automation: rule %s could not take occurrence %s", rule.pk, occurrence.pk)
 
 
-def _dispatch_to(rule: Rule, occurrence: Occurrence) -> None:
+def _dispatch_to(rule: Rule, occurrence: Occurrence, records: dict) -> None:
     trigger = triggers.CATALOG[rule.trigger]
     subject_id = triggers.subject_id(rule.trigger, occurrence.kind, occurrence.payload)
     facts = {
@@ -245,7 +251,43 @@ def _dispatch_to(rule: Rule, occurrence: Occurrence) -> None:
     elif rule.debounce_seconds and subject_id is not None:
         _debounce(rule, occurrence, facts)
     else:  # claimed at once: the dispatch runs it right after its commit
-        _create_run(key=occurrence_key(occurrence), status=Status.RUNNING, **facts)
+        judged = _judge_at_dispatch(rule, occurrence, facts, records)
+        _create_run(key=occurrence_key(occurrence), **facts, **judged)
+
+
+def _judge_at_dispatch(rule: Rule, occurrence: Occurrence, facts: dict, records: dict) -> dict:
+    """The conditions, evaluated while dispatching: most runs of a busy rule do not match
+    (a rule on urgent tickets hears every ticket), and such a run is then written once,
+    SKIPPED with its report, instead of being claimed, judged and finished in three
+    transactions. A run that matches starts RUNNING with its report; one that cannot be
+    judged here (its record gone, a reference broken) is judged again when it executes."""
+    key = (facts["subject_type"], facts["subject_id"])
+    if key not in records:
+        record = subjects.load(*key)
+        records[key] = (record, subjects.client_of(record) if record is not None else None)
+    record, client = records[key]
+    if facts["subject_id"] is not None and record is None:
+        return {"status": Status.RUNNING}
+    ctx = RunContext(
+        rule=rule,
+        trigger_kind=occurrence.kind,
+        payload=occurrence.payload,
+        subject_type=facts["subject_type"],
+        subject=record,
+        client=client,
+        now=timezone.now(),
+        chain=tuple(occurrence.chain),
+    )
+    try:
+        matched, report = conditions.evaluate(rule, ctx)
+    except errors.BrokenReference:
+        return {"status": Status.RUNNING}
+    label = subjects.label(facts["subject_type"], record) if record is not None else ""
+    return {
+        "status": Status.RUNNING if matched else Status.SKIPPED,
+        "subject_label": label,
+        "conditions_report": report,
+    }
 
 
 def occurrence_key(occurrence: Occurrence) -> str:
@@ -352,7 +394,6 @@ def _claim(run_id: int) -> RuleRun | None:
         run.status = Status.RUNNING
         run.started_at = timezone.now()
         run.save(update_fields=["status", "started_at"])
-        publish_run(run)
     return run
 
 
@@ -361,7 +402,8 @@ def _run(run: RuleRun) -> None:
     if ctx is None:
         _finish(run.pk, Status.SKIPPED, error=f"The {run.subject_type} is gone.")
         return
-    if not run.steps:  # not yet past the conditions (a resumed run passed them)
+    # Judged already: at dispatch (its report kept), or before a crash (steps recorded).
+    if not run.steps and not run.conditions_report:
         try:
             matched, report = conditions.evaluate(run.rule, ctx)
         except errors.BrokenReference as broken:

@@ -10,13 +10,12 @@ the cache is cleared whenever a rule changes (automation/services.py publishes
 """
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 
 from automation import triggers
 from automation.engine import dispatch_occurrence
 from automation.models import Occurrence, Rule
 from workspace import acting, live
-from workspace.live.models import CurrentTransaction, Event
 
 LISTENED_CACHE_KEY = "automation:listened-kinds"
 # Another process (a per-process cache: no Redis) sees a rule switched on within this.
@@ -71,17 +70,10 @@ def event_published(kind: str, payload: dict, topics) -> None:
         payload=payload,
         topics=list(topics),
         chain=list(rule.chain) if rule else [],
-        event_id=_event_id(kind, topics),
+        event_id=_first_id(live.told_events()),
     )
     dispatch_occurrence.enqueue(occurrence.pk)
 
 
-def _event_id(kind: str, topics) -> int | None:
-    """The log row just published for this change, on its first topic, by this
-    transaction (the bus tells listeners the kind and topics, not the rows)."""
-    if not topics:
-        return None
-    rows = Event.objects.filter(topic=topics[0], kind=kind)
-    if connection.vendor == "postgresql":
-        rows = rows.filter(xact=CurrentTransaction())
-    return rows.order_by("-pk").values_list("pk", flat=True).first()
+def _first_id(events) -> int | None:
+    return events[0].id if events else None

@@ -22,7 +22,7 @@ through ``update_field`` (what an inline edit calls), as an admin.
     CPU and SQL statements per occurrence; ``--profile``: again under cProfile, with the
     statements by shape — where a worker's time goes.
 (c) The lag, once for each of ``--workers`` (default ``1 2``): that many real ``manage.py
-    run_worker`` processes (``--interval``: their idle poll; 1 s as the Procfile runs
+    run_worker`` processes (``--interval``: their idle poll; 0.2 s as the Procfile runs
     them), and this process making the changes at ``--rate`` a minute for ``--seconds``
     (the first ``--warmup`` not counted; fewer when the calls cannot keep up), then up to
     ``--drain`` seconds for the queue to empty. Lag = ``RuleRun.finished_at`` -
@@ -854,7 +854,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--workers", type=int, nargs="*", default=[1, 2], help="a lag run each (none: no run)"
     )
-    parser.add_argument("--interval", type=float, default=1.0, help="the workers' idle poll (s)")
+    parser.add_argument("--interval", type=float, default=0.2, help="the workers' idle poll (s)")
     parser.add_argument("--rate", type=int, default=1000, help="changes a minute")
     parser.add_argument("--seconds", type=float, default=60, help="measured changes (s)")
     parser.add_argument("--warmup", type=float, default=5, help="changes not counted (s)")

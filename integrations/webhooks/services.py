@@ -7,14 +7,14 @@ that rolls back leaves no delivery and no queued job behind.
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from integrations.webhooks import addresses, catalog
 from integrations.webhooks.models import Delivery, Endpoint, new_secret
 from integrations.webhooks.tasks import deliver
-from workspace.live.models import CurrentTransaction, Event
+from workspace import live
 
 EDITABLE = ("url", "description", "kinds", "active")
 AUTOMATION_KIND = "automation.rule"
@@ -163,7 +163,7 @@ def event_published(kind: str, payload: dict, topics) -> None:
     )
     if not endpoints:
         return
-    event = _event_row(kind, topics)
+    event = live.told_events()[0]
     data = payload | {"object": catalog.snapshot(public_kinds[0].subject, payload.get("id"))}
     for endpoint in endpoints:
         for name in sorted(names & set(endpoint.kinds)):
@@ -174,12 +174,3 @@ def event_published(kind: str, payload: dict, topics) -> None:
                 event_id=event.pk,
                 occurred_at=event.created_at,
             )
-
-
-def _event_row(kind: str, topics) -> Event:
-    """The log row just published for this change (the bus tells listeners the kind and the
-    topics, not the rows): the newest on its first topic written by this transaction."""
-    rows = Event.objects.filter(topic=topics[0], kind=kind)
-    if connection.vendor == "postgresql":
-        rows = rows.filter(xact=CurrentTransaction())
-    return rows.only("pk", "created_at").latest("pk")

@@ -45,9 +45,9 @@ def bus(monkeypatch):
     told = []
     tell = live.tell_listeners
 
-    def record(kind, payload, topics):
+    def record(kind, payload, topics, events=()):
         told.append((kind, payload))
-        tell(kind, payload, topics)
+        tell(kind, payload, topics, events)
 
     monkeypatch.setattr(live, "tell_listeners", record)
     return told

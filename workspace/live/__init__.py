@@ -10,6 +10,7 @@ The whole public API, for services and apps:
     live.recheck_access([hannah.pk], ["room.12"])  # after taking Hannah out of room 12
     live.publish_each(["deal.7", "client.3"], "deal.won", payload, html=fragment)
     live.register_listener("deal.", handler)  # handler(kind, payload, topics), in the transaction
+    live.told_events()  # inside a listener: the change's event rows
 
 `publish` writes an event row in the caller's transaction and delivers it when
 that transaction commits (nothing is sent when it rolls back). Apps register,
@@ -29,7 +30,7 @@ Nothing outside this package talks to the channel layer
 
 from workspace.live.access import recheck_access
 from workspace.live.actions import register_action
-from workspace.live.listeners import register_listener, tell_listeners
+from workspace.live.listeners import register_listener, tell_listeners, told_events
 from workspace.live.policies import can_subscribe, register_topic
 
 
@@ -51,7 +52,7 @@ def publish_each(topics, kind: str, payload: dict | None = None, html: str | Non
     payload = payload or {}
     topics = list(dict.fromkeys(topics))
     published = [publish_event(topic, kind, payload, html) for topic in topics]
-    tell_listeners(kind, payload, topics)
+    tell_listeners(kind, payload, topics, published)
     return published
 
 
@@ -63,4 +64,5 @@ __all__ = [
     "register_action",
     "register_listener",
     "register_topic",
+    "told_events",
 ]

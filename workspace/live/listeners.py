@@ -19,6 +19,7 @@ from contextvars import ContextVar
 Listener = Callable[[str, dict, Sequence[str]], None]
 _listeners: list[tuple[str, Listener]] = []
 _running: ContextVar[bool] = ContextVar("live_listener_running", default=False)
+_told: ContextVar[tuple] = ContextVar("live_listener_events", default=())
 
 
 def register_listener(kind_prefix: str, handler: Listener) -> None:
@@ -29,15 +30,24 @@ def register_listener(kind_prefix: str, handler: Listener) -> None:
         _listeners.append((kind_prefix, handler))
 
 
-def tell_listeners(kind: str, payload: dict, topics: Sequence[str]) -> None:
-    """Run the listeners of ``kind`` now (the caller is inside the writer's transaction)."""
+def tell_listeners(kind: str, payload: dict, topics: Sequence[str], events=()) -> None:
+    """Run the listeners of ``kind`` now (the caller is inside the writer's transaction);
+    ``events`` are the log rows of the change, which ``told_events`` gives the listeners."""
     token = _running.set(True)
+    told = _told.set(tuple(events))
     try:
         for prefix, handler in tuple(_listeners):
             if kind.startswith(prefix):
                 handler(kind, payload, topics)
     finally:
+        _told.reset(told)
         _running.reset(token)
+
+
+def told_events() -> tuple:
+    """Inside a listener: the event log rows of the change it is told of, one per topic in
+    the topics' order (so ``told_events()[0].id`` names the change), without a query."""
+    return _told.get()
 
 
 def listening() -> bool:

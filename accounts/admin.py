@@ -7,7 +7,7 @@ from accounts.models import Department, Invitation, User
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "description", "created_at"]
+    list_display = ["name", "slug", "description", "timezone", "created_at"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
 

@@ -120,6 +120,16 @@ class PersonAccessForm(forms.Form):
 
 
 class DepartmentForm(forms.ModelForm):
+    timezone = TimezoneField(
+        label="Time zone",
+        required=False,
+        initial="UTC",
+        help_text="Where the department's schedules run (automation). Empty: UTC.",
+    )
+
     class Meta:
         model = Department
-        fields = ["name", "description"]
+        fields = ["name", "description", "timezone"]
+
+    def clean_timezone(self):
+        return self.cleaned_data["timezone"] or "UTC"

@@ -354,10 +354,14 @@ def _keep_an_admin(*, excluding: User) -> None:
 # --- Departments -------------------------------------------------------------
 
 
-def create_department(*, actor: User, name: str, description: str = "") -> Department:
+def create_department(
+    *, actor: User, name: str, description: str = "", timezone: str = "UTC"
+) -> Department:
     _require(policies.can_manage_departments(actor), "Only admins can add departments.")
     name = name.strip()
-    department = Department(name=name, slug=slugify(name), description=description.strip())
+    department = Department(
+        name=name, slug=slugify(name), description=description.strip(), timezone=timezone
+    )
     with transaction.atomic():
         if Department.objects.filter(name__iexact=name).exists():
             raise ValidationError({"name": f"There is already a department called {name}."})

@@ -212,7 +212,11 @@ def department_create(request):
         if department:
             messages.success(request, f"Department {department} added.")
             return redirect(f"{reverse('team')}?department={department.slug}")
-    return render(request, "accounts/department_form.html", {"form": form})
+    return render(
+        request,
+        "accounts/department_form.html",
+        {"form": form, "timezone_names": timezone_names()},
+    )
 
 
 # --- Notifications -----------------------------------------------------------

@@ -533,6 +533,22 @@
     if (socket && socket.opened) ping();
   });
   document.addEventListener("visibilitychange", wake);
+  // A fragment that came live was rendered once for every viewer, outside any request,
+  // so its posting forms have no CSRF token: they get the page's on submit (the one htmx
+  // sends, on <body hx-headers>).
+  function fillToken(form) {
+    if (form.method !== "post" || form.querySelector("input[name=csrfmiddlewaretoken]")) return;
+    let token = "";
+    try {
+      token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"] || "";
+    } catch (error) {
+      return; /* no page token: the server refuses the post and says why */
+    }
+    const field = document.createElement("input");
+    Object.assign(field, { type: "hidden", name: "csrfmiddlewaretoken", value: token });
+    form.append(field);
+  }
+  document.addEventListener("submit", (event) => fillToken(event.target));
   window.live = { send, connected, apply };
   showState();
   connect();

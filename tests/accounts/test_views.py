@@ -222,7 +222,22 @@ def test_an_admin_adds_a_department(client, admin):
     )
     assert response.status_code == 302
     assert response["Location"] == f"{TEAM}?department=legal"
-    assert Department.objects.get(slug="legal").description == "Contracts"
+    legal = Department.objects.get(slug="legal")
+    assert (legal.description, legal.timezone) == ("Contracts", "UTC")
+
+
+def test_a_department_runs_its_schedules_in_its_time_zone(client, admin):
+    client.force_login(admin)
+    form = {"name": "Tokyo desk", "timezone": "Asia/Tokyo"}
+    assert client.post(reverse("department_create"), form).status_code == 302
+    assert Department.objects.get(slug="tokyo-desk").timezone == "Asia/Tokyo"
+
+    response = client.post(
+        reverse("department_create"), {"name": "Nowhere", "timezone": "Mars/Base"}
+    )
+    assert response.status_code == 200
+    assert not Department.objects.filter(slug="nowhere").exists()
+    assert "Mars/Base" in response.text
 
 
 def test_a_duplicate_department_name_is_a_form_error(client, admin, sales):

@@ -1,9 +1,13 @@
 """Automation in browsers, with a real worker: a support manager builds a rule in the page
 ("when a ticket is opened, if its priority is urgent, notify Ana"); an urgent ticket
 opened elsewhere reaches Ana's open page as a notification, and the manager's run log
-shows the run arrive, live. Screenshots of the builder and the run log, desktop and phone
-(docs/screenshots/automation-*)."""
+shows the run arrive, live. With ``SCREENSHOTS=1`` it also takes the screenshots of the
+builder and the run log, desktop and phone (docs/screenshots/automation-*):
 
+    SCREENSHOTS=1 .venv/bin/python -m pytest tests/e2e/test_automation.py
+"""
+
+import os
 import re
 
 import pytest
@@ -70,7 +74,10 @@ def build_urgent_ticket_rule(page, ana_id: int) -> None:
 
 
 def shoot(page, name: str) -> None:
-    """A whole-page screenshot from the top (the top bar is sticky)."""
+    """A whole-page screenshot from the top (the top bar is sticky), when asked for: a test
+    run leaves the checkout as it found it."""
+    if not os.environ.get("SCREENSHOTS"):
+        return
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=SHOTS / f"automation-{name}.png", full_page=True)
 
@@ -97,6 +104,8 @@ def test_a_rule_built_in_the_page_acts_live_for_another_person(
 
     open_live(ana_page, f"{server.url}/")
     expect(ana_page.locator("#notification-count")).to_be_hidden()
+    sam_list = sign_in(server, sam)  # the rules list, open in another tab
+    open_live(sam_list, f"{server.url}/automation/")
 
     run_script(URGENT_TICKET, sam["id"])  # elsewhere: the pages only hear of it
 
@@ -113,6 +122,16 @@ def test_a_rule_built_in_the_page_acts_live_for_another_person(
     expect(run).to_contain_text("Ana Agent")
     expect(sam_page.locator(".run-empty")).to_be_hidden()
     shoot(sam_page, "runlog-desktop")
+
+    # Switched off on its page: the list's row is drawn again live — and its forms still
+    # post (a row rendered for every viewer gets the page's CSRF token on submit).
+    expect(sam_list.locator(".rule-row").first).to_contain_text("Done")
+    sam_page.get_by_role("button", name="Switch off").click()
+    expect(sam_list.locator(".rule-row input[role=switch]").first).not_to_be_checked()
+    sam_list.get_by_role("button", name="Move “Urgent tickets to Ana” up").click()
+    expect(sam_list.locator(".rule-row").first).to_contain_text("Urgent tickets to Ana")
+    sam_page.get_by_role("button", name="Switch on").click()
+    expect(sam_list.locator(".rule-row input[role=switch]").first).to_be_checked()
 
     # The dry run tells what the rule would do now with that ticket, doing nothing.
     sam_page.get_by_role("link", name="Run the test").click()

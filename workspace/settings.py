@@ -36,8 +36,9 @@ SITE_URL = (env_str("SITE_URL") or "http://localhost:8000").rstrip("/")
 # The right-hand side of calendar event UIDs (RFC 5545 suggests the host that makes them).
 CALENDAR_UID_DOMAIN = urlsplit(SITE_URL).hostname or "workspace"
 
+# No "daphne" app: servers run the daphne command (Procfile, make run), and every other
+# process (workers, manage.py, tests) would import its Twisted server for nothing (0.3 s).
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,4 +1,5 @@
-"""How the OpenAPI schema describes the bearer tokens (imported by the app's ready())."""
+"""How the OpenAPI schema describes the bearer tokens (imported with the API's URLs, which
+serve the schema: processes that never route a request skip drf-spectacular)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 

@@ -2,7 +2,16 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from integrations.api import calendar, chat, comments, handoffs, pages, tasks, views
+from integrations.api import (
+    calendar,
+    chat,
+    comments,
+    handoffs,
+    pages,
+    schema,  # noqa: F401  (registers the bearer scheme with the schema)
+    tasks,
+    views,
+)
 
 app_name = "api"
 

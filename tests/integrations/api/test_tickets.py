@@ -49,3 +49,25 @@ def test_patching_a_ticket_goes_through_update_field(support_member, ticket):
     response = api.patch(path, {"priority": "urgent"}, headers={"If-Match": api.get(path)["ETag"]})
     assert response.status_code == 200 and response.json()["priority"] == "urgent"
     assert response.json()["sla_due"] != api.get(f"/api/tickets/{ticket.pk}/").json()["created_at"]
+
+
+@pytest.mark.parametrize(
+    ("moment", "listed"),
+    [
+        ("2000-01-01T00:00:00+18:32", 1),  # ISO allows it, PostgreSQL not: compared in UTC
+        ("2000-01-01T00:00:00-15:59", 1),
+        ("2999-01-01T00:00:00Z", 0),
+    ],
+)
+def test_updated_after_takes_any_iso_offset(support_member, ticket, moment, listed):
+    response = Api(token_for(support_member)).get("/api/tickets/", updated_after=moment)
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == listed
+
+
+def test_an_updated_after_out_of_range_is_400(support_member, ticket):
+    response = Api(token_for(support_member)).get(
+        "/api/tickets/", updated_after="0001-01-01T00:00:00+18:00"
+    )
+    assert response.status_code == 400
+    assert "updated_after" in response.json()

@@ -107,26 +107,7 @@ def _options_in_words(trigger, options: dict) -> list[str]:
 
 
 def _conditions_in_words(rule: Rule) -> list[str]:
-    if not rule.conditions:
-        return []
-    fields = {key: (label, kind) for key, label, kind in conditions.field_choices(rule.trigger)}
-    return [_condition_in_words(rule.trigger, fields, condition) for condition in rule.conditions]
-
-
-def _condition_in_words(trigger_key: str, fields: dict, condition: dict) -> str:
-    key = condition.get("field", "")
-    label, kind = fields.get(key, (key, ""))
-    op = dict(conditions.OPERATORS.get(kind, ())).get(condition.get("op"), condition.get("op"))
-    value = condition.get("value")
-    if kind == conditions.WORKING_HOURS:
-        value = "the owner's working hours"
-    elif kind == conditions.TIME and isinstance(value, list):
-        value = " and ".join(map(str, value))
-    elif kind in ("choice", "person", "department", "segment"):
-        names = dict(conditions.value_choices(trigger_key, key))
-        values = value if isinstance(value, list) else [value]
-        value = ", ".join(names.get(str(each), str(each)) for each in values)
-    return " ".join(str(part) for part in (label, op, value) if part not in ("", None))
+    return [conditions.in_words(rule.trigger, condition) for condition in rule.conditions]
 
 
 def _action_in_words(action: dict) -> str:

@@ -7,6 +7,8 @@ PORT ?= 8000
 # pytest-xdist workers (one per core); a test module runs whole on one worker.
 PYTEST_WORKERS ?= auto
 HOST ?= 127.0.0.1
+# uv installs the locked packages (seconds, where pip takes half a minute).
+UV_VERSION := 0.13.8
 # The first interpreter found that is Python 3.12 or newer.
 PYTHON := $(shell for p in python3.12 python3.13 python3.14 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
@@ -21,8 +23,8 @@ help:
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "Workspace needs Python 3.12 or newer (python3.12 not found). Install it, e.g. 'pyenv install 3.12'." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.lock
 	@touch $@
 
 install: $(VENV)/.installed

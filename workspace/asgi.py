@@ -3,7 +3,7 @@
 Once everything is imported, ``gc.freeze()`` moves the objects made at start-up
 (modules, URL patterns, templates: hundreds of thousands) out of the garbage
 collector's sight, so the full collections a request may trigger do not scan
-them again and again. Measured on the calendar's month feed (bench/calendar.py,
+them again and again. Measured on the calendar's month feed (bench/calendar_feed.py,
 500 events): p95 134 ms with, 84 ms without those collections over start-up
 objects (docs/PERFORMANCE.md, "Calendar").
 """

@@ -32,7 +32,7 @@ exits 1 if a p95 is over ``--target`` ms.
     createdb -h 127.0.0.1 -U postgres ws_bench_cal
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/ws_bench_cal
     DEBUG=1 .venv/bin/python manage.py migrate
-    .venv/bin/python bench/calendar.py            # --events 500 --requests 50 --warmup 5
+    .venv/bin/python bench/calendar_feed.py            # --events 500 --requests 50 --warmup 5
 """
 
 import argparse

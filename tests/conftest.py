@@ -4,7 +4,7 @@ from django.test import TransactionTestCase, override_settings
 from django.utils import timezone
 
 from accounts.models import Role
-from tests import flushing
+from tests import flushing, servers
 from tests.factories import DepartmentFactory, UserFactory
 from workspace import moments
 
@@ -16,6 +16,13 @@ def services_reachable():
         import redis
 
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5).ping()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_servers_stop_at_the_end():
+    """Daphnes and serverctl helpers kept between tests (tests/servers.py) stop last."""
+    yield
+    servers.close_shared_databases()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -37,12 +37,28 @@ def browser_problems() -> list[str]:
 
 
 @pytest.fixture
-def sign_in(chromium, browser_problems):
+def new_context(chromium):
+    """``new_context(**options)``: a browser context closed with the test: a page left
+    open would keep its socket (and its timers) on a server the next test may be given
+    (tests/servers.py keeps them)."""
+    contexts = []
+
+    def make(**options):
+        contexts.append(chromium.new_context(**options))
+        return contexts[-1]
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def sign_in(new_context, browser_problems):
     """``sign_in(server, person)``: a page in a browser of its own (New York time,
     US English), signed in as ``person`` (a serverctl "user" answer)."""
 
     def signed_in_page(server, person):
-        context = chromium.new_context(timezone_id="America/New_York", locale="en-US")
+        context = new_context(timezone_id="America/New_York", locale="en-US")
         session = person["cookie"].split("=", 1)[1]
         context.add_cookies([{"name": "sessionid", "value": session, "url": server.url}])
         page = context.new_page()

@@ -83,7 +83,7 @@ def shoot(page, name: str) -> None:
 
 
 def test_a_rule_built_in_the_page_acts_live_for_another_person(
-    serve, server_db, run_script, sign_in, open_live, worker, chromium, browser_problems
+    serve, server_db, run_script, sign_in, open_live, worker, new_context, browser_problems
 ):
     server = serve()
     sam = server_db.run("user", "Sam Support", "--role", "manager", "--department", "Support")
@@ -139,7 +139,7 @@ def test_a_rule_built_in_the_page_acts_live_for_another_person(
     sam_page.goto(f"{server.url}/automation/")  # the list shows the rule's last run
     expect(sam_page.locator(".rule-row").first).to_contain_text("Done")
 
-    phone = chromium.new_context(
+    phone = new_context(
         viewport=PHONE, timezone_id="America/New_York", locale="en-US", is_mobile=True
     )
     session = sam["cookie"].split("=", 1)[1]

@@ -33,7 +33,7 @@ print(json.dumps({"key": str(form.key)}))
 
 
 def test_a_submitted_form_shows_up_live_for_sales_and_the_routed_owner(
-    serve, server_db, sign_in, open_live, run_script, chromium, browser_problems
+    serve, server_db, sign_in, open_live, run_script, new_context, browser_problems
 ):
     server = serve()
     mia = server_db.run("user", "Mia Marketing", "--department", "Marketing")
@@ -49,7 +49,7 @@ def test_a_submitted_form_shows_up_live_for_sales_and_the_routed_owner(
     for page in (sales_page, owner_page):
         page.evaluate("window.notReloaded = true")
 
-    visitor = chromium.new_context().new_page()
+    visitor = new_context().new_page()
     visitor.goto(f"{server.url}/marketing/f/{key}/?utm_source=newsletter&utm_medium=email")
     visitor.get_by_label("Your name").fill("Rita <b>Lead</b>")
     visitor.get_by_label("Work email").fill("rita@globex.example")

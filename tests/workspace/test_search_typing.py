@@ -10,7 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser_problems, chromium, sign_in  # noqa: F401 (fixtures)
+from tests.e2e.conftest import (  # noqa: F401 (fixtures)
+    browser_problems,
+    chromium,
+    new_context,
+    sign_in,
+)
 from tests.servers import migrated_sqlite, serve, server_db  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser

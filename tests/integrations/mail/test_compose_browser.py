@@ -10,7 +10,13 @@ Screenshots of the dialog are left in the test's tmp_path (``email-compose-deskt
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser_problems, chromium, run_script, sign_in  # noqa: F401 (fixtures)
+from tests.e2e.conftest import (  # noqa: F401 (fixtures)
+    browser_problems,
+    chromium,
+    new_context,
+    run_script,
+    sign_in,
+)
 from tests.servers import migrated_sqlite, serve, server_db  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser

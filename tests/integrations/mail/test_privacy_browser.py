@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import (  # noqa: F401 (fixtures)
     browser_problems,
     chromium,
+    new_context,
     open_live,
     run_script,
     sign_in,

@@ -13,9 +13,7 @@ from workspace import moments
 def services_reachable():
     """When CI points the suite at Redis, an unreachable Redis fails the run, loudly."""
     if settings.REDIS_URL:
-        import redis
-
-        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5).ping()
+        servers.suite_redis(socket_connect_timeout=5, socket_timeout=5).ping()
 
 
 @pytest.fixture(scope="session", autouse=True)

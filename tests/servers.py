@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import redis.sentinel
 from django.conf import settings
 from django.db import connection
 
@@ -61,7 +62,7 @@ class ServerDatabase:
         presence), so the next test starts from nothing as with a prefix of its own."""
         if not settings.REDIS_URL:
             return
-        client = redis.Redis.from_url(settings.REDIS_URL)
+        client = suite_redis()
         try:
             keys = list(client.scan_iter(match=f"{self.prefix}*", count=1000))
             if keys:
@@ -128,6 +129,17 @@ class ServerDatabase:
         if getattr(self, "_helper", None) is not None:
             self._helper.stop()
             self._helper = None
+
+
+def suite_redis(**timeouts) -> redis.Redis:
+    """A client of the Redis the suite runs against: ``REDIS_URL``'s server, or the
+    master its Sentinels name (``redis+sentinel://``, workspace/env.py)."""
+    host = dict(settings.REDIS_HOST, **timeouts)
+    if "sentinels" not in host:
+        return redis.Redis.from_url(host.pop("address"), **host)
+    sentinels, name = host.pop("sentinels"), host.pop("master_name")
+    sentinel = redis.sentinel.Sentinel(sentinels, sentinel_kwargs=host.pop("sentinel_kwargs"))
+    return sentinel.master_for(name, **host)
 
 
 class Helper:

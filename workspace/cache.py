@@ -8,6 +8,11 @@ cache instead, for ``RETRY_AFTER`` seconds after a failure (without asking Redis
 meanwhile, so a hanging Redis costs one socket timeout per process, not one per
 call), then tries Redis again. The outage is logged when it starts and when it ends.
 
+With Sentinels (``REDIS_URL=redis+sentinel://…``, workspace/env.py) the cache asks
+them which server is the master on every new connection (``SentinelCacheClient``):
+after a failover the first call on a dropped connection reconnects to the promoted
+replica, and the outage, if a call saw one, ends at the next try.
+
 Rate limits while Redis is down: they still apply, but per process instead of
 across processes, counted afresh from the start of the outage. With N server
 processes someone guessing passwords gets at most N times the allowance for as
@@ -20,9 +25,10 @@ import threading
 import time
 
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 from workspace.outages import Outage
 
@@ -77,11 +83,30 @@ def breaker_for(location: str) -> Breaker:
         return _breakers.setdefault(location, Breaker(location))
 
 
+class SentinelCacheClient(RedisCacheClient):
+    """Django's Redis cache client on the master that Sentinels name, reads included
+    (a replica may lag, and a rate limit read there would undercount)."""
+
+    def __init__(self, servers, *, sentinels, master_name, sentinel_kwargs=None, **options):
+        super().__init__(servers, **options)
+        self._master_name = master_name
+        self._sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_kwargs)
+
+    def _get_connection_pool(self, write):
+        if None not in self._pools:
+            self._pools[None] = SentinelConnectionPool(
+                self._master_name, self._sentinel, **self._pool_options
+            )
+        return self._pools[None]
+
+
 class FallbackRedisCache(RedisCache):
     """RedisCache whose operations fall back to local memory while Redis fails."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
+        if "master_name" in self._options:  # LOCATION is then only this cache's name
+            self._class = SentinelCacheClient
         local = {key: value for key, value in params.items() if key != "OPTIONS"}
         self._fallback = LocMemCache(f"redis-fallback:{server}", local)
         self._breaker = breaker_for(str(server))

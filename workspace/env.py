@@ -85,3 +85,68 @@ def email_settings(url: str) -> dict:
     if sender:
         values["DEFAULT_FROM_EMAIL"] = sender[0]
     return values
+
+
+SENTINEL_SCHEME = "redis+sentinel"
+SENTINEL_PORT = 26379
+SENTINEL_QUERY = {"sentinel_password"}
+
+
+def redis_host(url: str, **options) -> dict:
+    """The connection settings for ``REDIS_URL``, as channels-redis takes one host.
+
+    ``redis://`` (or ``rediss://``, ``unix://``) names one server: ``{"address": url}``.
+    ``redis+sentinel://[:password@]host1[:26379][,host2[:26379]…]/<master name>[/<db>]``
+    names Sentinels instead, which say which server is the master now: every new
+    connection asks them, so after a failover the app reconnects to the promoted
+    replica on its own. The password is the Redis servers'; the Sentinels' own,
+    if they have one, is ``?sentinel_password=…``. ``options`` (the timeouts) apply
+    to the servers and to the Sentinels alike, so a dead Sentinel costs one timeout.
+    The cache (workspace/cache.py) and presence read the same dictionary.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != SENTINEL_SCHEME:
+        return {"address": url, **options}
+    master, db = _sentinel_path(url, parts.path)
+    query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+    if unknown := set(query) - SENTINEL_QUERY:
+        raise ImproperlyConfigured(f"REDIS_URL: unknown option(s) {', '.join(sorted(unknown))}.")
+    credentials = {"password": unquote(parts.password)} if parts.password else {}
+    if parts.username:
+        credentials["username"] = unquote(parts.username)
+    sentinel_kwargs = dict(options)
+    if "sentinel_password" in query:
+        sentinel_kwargs["password"] = query["sentinel_password"]
+    return {
+        "sentinels": _sentinel_addresses(url, parts.netloc.rpartition("@")[2]),
+        "master_name": master,
+        "sentinel_kwargs": sentinel_kwargs,
+        "db": db,
+        **credentials,
+        **options,
+    }
+
+
+def _sentinel_addresses(url: str, hosts: str) -> list[tuple[str, int]]:
+    addresses = []
+    for item in hosts.split(","):
+        try:
+            part = urlsplit(f"//{item.strip()}")
+            host, port = part.hostname, part.port or SENTINEL_PORT
+        except ValueError:
+            host = None
+        if not host:
+            raise ImproperlyConfigured(f"REDIS_URL {url!r}: {item!r} is not a host[:port].")
+        addresses.append((host, port))
+    return addresses
+
+
+def _sentinel_path(url: str, path: str) -> tuple[str, int]:
+    """``/<master name>[/<db>]``."""
+    master, _, db = path.strip("/").partition("/")
+    if not master or not (db or "0").isdigit():
+        raise ImproperlyConfigured(
+            f"REDIS_URL {url!r} must end in /<master name> or /<master name>/<db number>, "
+            "e.g. redis+sentinel://sentinel1:26379,sentinel2:26379/mymaster/0."
+        )
+    return master, int(db or 0)

@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from workspace.env import email_settings, env_bool, env_int, env_list, env_str
+from workspace.env import email_settings, env_bool, env_int, env_list, env_str, redis_host
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -148,20 +148,25 @@ REDIS_PREFIX = env_str("REDIS_PREFIX") or "ws"
 # (docs/ARCHITECTURE.md, "Redis outages").
 REDIS_TIMEOUTS = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
 
-if REDIS_URL:
+# One server (redis://…), or Sentinels that name the master now (redis+sentinel://…,
+# workspace/env.py): the channel layer, the cache and presence all connect through
+# this, so after a failover each reconnects to the promoted replica by itself.
+REDIS_HOST = redis_host(REDIS_URL, **REDIS_TIMEOUTS) if REDIS_URL else None
+
+if REDIS_HOST:
     CACHES = {
         "default": {
             # RedisCache that falls back to this process's memory while Redis fails.
             "BACKEND": "workspace.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_PREFIX,
-            "OPTIONS": REDIS_TIMEOUTS,
+            "OPTIONS": {name: value for name, value in REDIS_HOST.items() if name != "address"},
         }
     }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, **REDIS_TIMEOUTS}], "prefix": REDIS_PREFIX},
+            "CONFIG": {"hosts": [REDIS_HOST], "prefix": REDIS_PREFIX},
         }
     }
 else:

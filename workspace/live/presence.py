@@ -71,10 +71,12 @@ class MemoryPresence:
 class RedisPresence:
     """Presence shared by every process through Redis."""
 
-    def __init__(self, url: str, prefix: str):
+    def __init__(self, host: dict, prefix: str):
+        from channels_redis.utils import create_pool
         from redis import asyncio as aioredis
 
-        self.redis = aioredis.Redis.from_url(url, **settings.REDIS_TIMEOUTS)
+        # The channel layer's own pool factory: one server, or the master Sentinels name.
+        self.redis = aioredis.Redis(connection_pool=create_pool(host))
         self.prefix = prefix
 
     async def add(self, topic: str, entry: str, ttl: float) -> None:
@@ -104,13 +106,13 @@ class RedisPresence:
             await pipe.execute()
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        await self.redis.aclose(close_connection_pool=True)
 
 
 def make_store():
-    if not settings.REDIS_URL:
+    if not settings.REDIS_HOST:
         return MemoryPresence()
     # Share the channel layer's key prefix, so separate deployments (or test runs)
     # on one Redis never see each other's presence.
     layer_prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
-    return RedisPresence(settings.REDIS_URL, f"{layer_prefix}:live:presence:")
+    return RedisPresence(settings.REDIS_HOST, f"{layer_prefix}:live:presence:")

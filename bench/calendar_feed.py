@@ -33,6 +33,9 @@ exits 1 if a p95 is over ``--target`` ms.
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/ws_bench_cal
     DEBUG=1 .venv/bin/python manage.py migrate
     .venv/bin/python bench/calendar_feed.py            # --events 500 --requests 50 --warmup 5
+    .venv/bin/python bench/calendar_feed.py --toy      # CI: 30 events, no target
+
+Also exits 1 when the month view or the feed shows fewer occurrences than were made.
 """
 
 import argparse
@@ -49,14 +52,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, this file's folder comes first on the path, where its name would hide the
-# standard library's ``calendar`` (which Django and Twisted import): the project root instead.
+# Run as a script, bench/ comes first on the path, where a module named like a standard one
+# would hide it (this file, once bench/calendar.py, hid ``calendar``): the repository instead.
 sys.path[0] = str(ROOT)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workspace.settings")
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DB_CONN_MAX_AGE", "600")  # persistent connections, as deployed
 
-from bench.pages import percentile  # noqa: E402 (after the path is set, when run as a script)
+from bench import toy  # noqa: E402 (after the path is set, when run as a script)
+from bench.pages import percentile  # noqa: E402
 
 OWNER = "calbench-owner@example.com"
 COLLEAGUE = "calbench-{}@example.com"
@@ -65,9 +69,10 @@ TZ = zoneinfo.ZoneInfo("Europe/Berlin")
 SEARCHED = "review"  # in a fifth of the titles
 TITLES = ("Pipeline review", "Customer call", "Design review", "1:1", "Planning", "Interview",
           "Budget review", "Demo", "Retro", "Onboarding")  # fmt: skip
-WEEKDAY_SERIES = 5
-WEEKLY_SERIES = 20
-COLLEAGUES_OWN = 100
+# Per occurrence asked for (--events): weekday series, weekly series, colleagues' own events.
+WEEKDAY_SERIES = 1 / 100
+WEEKLY_SERIES = 1 / 25
+COLLEAGUES_OWN = 1 / 5
 
 
 @dataclass
@@ -149,8 +154,8 @@ def in_month(owner, month: Month) -> int:
 class Seeder:
     """Makes the month's events through the services, from a seeded random source."""
 
-    def __init__(self, owner, colleagues, month: Month):
-        self.owner, self.colleagues, self.month = owner, colleagues, month
+    def __init__(self, owner, colleagues, month: Month, events: int):
+        self.owner, self.colleagues, self.month, self.events = owner, colleagues, month, events
         self.rng = random.Random(7)  # bench data, not secrets
 
     def slot(self, day: date) -> datetime:
@@ -178,10 +183,10 @@ class Seeder:
 
     def series(self) -> None:
         before = self.month.first - timedelta(days=14)
-        for number in range(WEEKDAY_SERIES):
+        for number in range(int(self.events * WEEKDAY_SERIES)):
             rule = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
             self.make(self.owner, f"Standup {number}", self.slot(before), 15, rrule=rule)
-        for number in range(WEEKLY_SERIES):
+        for number in range(int(self.events * WEEKLY_SERIES)):
             organizer = self.rng.choice([self.owner, *self.colleagues])
             title = f"Weekly {self.rng.choice(TITLES)} {number}"
             start = self.slot(before + timedelta(days=self.rng.randrange(7)))
@@ -223,7 +228,7 @@ class Seeder:
             )
 
     def colleagues_own(self) -> None:
-        for number in range(COLLEAGUES_OWN):
+        for number in range(int(self.events * COLLEAGUES_OWN)):
             self.make(
                 self.rng.choice(self.colleagues),
                 f"Colleague's {self.rng.choice(TITLES)} #{number}",
@@ -241,7 +246,7 @@ def seed(owner, colleagues, month: Month, target: int, report: Callable) -> None
         report(f"Reusing the bench month: {found} occurrences in {month.first:%B %Y}.")
         return
     started = time.perf_counter()
-    seeder = Seeder(owner, colleagues, month)
+    seeder = Seeder(owner, colleagues, month, target)
     if found == 0:
         seeder.series()
         seeder.colleagues_own()
@@ -374,6 +379,11 @@ def show(results: list[Measured], target: float) -> None:
         )
 
 
+def short_of(results: list[Measured], events: int) -> list[str]:
+    """The month views (not the search) that show fewer than the ``events`` in the month."""
+    return [r.label for r in results if not r.label.startswith("search") and r.items < events]
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=500, help="occurrences in the month")
@@ -382,7 +392,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=50, help="timed calls each")
     parser.add_argument("--warmup", type=int, default=5, help="untimed calls first")
     parser.add_argument("--target", type=float, default=150, help="p95 target in ms")
-    args = parser.parse_args(argv)
+    args = toy.parse_args(
+        parser, argv, events=30, colleagues=3, requests=2, warmup=0, target=float("inf")
+    )
 
     import django
 
@@ -400,7 +412,10 @@ def main(argv: list[str]) -> int:
     print(f"load average before measuring: {load}")
     results = measurements(owner, department, month, args)
     show(results, args.target)
-    return 1 if any(result.p95_ms > args.target for result in results) else 0
+    missing = short_of(results, args.events)
+    for label in missing:
+        print(f"BROKEN: {label}: fewer than the {args.events} occurrences made", file=sys.stderr)
+    return 1 if missing or any(result.p95_ms > args.target for result in results) else 0
 
 
 if __name__ == "__main__":

@@ -15,7 +15,11 @@
     DEBUG=1 .venv/bin/python manage.py seed_demo --scale 4000     # ~12k contacts
     .venv/bin/python bench/campaign_send.py   # --recipients 10000 --rate 600 --seconds 30
 
+    .venv/bin/python bench/campaign_send.py --toy   # CI: 5 recipients of its own, 1 s
+
 Each run makes a campaign of its own ("Bench send …"); earlier runs' are left alone.
+``--toy`` makes its own marketer and five contacts instead of using the demo company's,
+and exits 1 when nothing was sent or a page failed.
 """
 
 import argparse
@@ -28,7 +32,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)  # not bench/, whose calendar.py would hide the standard library's
+sys.path[0] = str(ROOT)  # never bench/: its modules must not hide the standard library's
+from bench import toy  # noqa: E402 (after the path is right)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workspace.settings")
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DB_CONN_MAX_AGE", "600")
@@ -38,15 +44,17 @@ PAGES = (
     ("contact list", "records:contact_list", ()),
     ("home (dashboard)", "home", ()),
 )
+FIRST_SEND_SECONDS = 60  # the worker starts and sends the first message within this
 
 
-def parse_args():
+def parse_args(argv: list[str]):
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--rate", type=int, default=600, help="messages a minute")
     parser.add_argument("--seconds", type=float, default=30, help="how long to time the send")
     parser.add_argument("--requests", type=int, default=40, help="timed requests per page")
-    return parser.parse_args()
+    return toy.parse_args(parser, argv, recipients=5, seconds=1, requests=1)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -57,16 +65,16 @@ def percentile(values: list[float], fraction: float) -> float:
 # --- 1. Prepare ---------------------------------------------------------------------
 
 
-def bench_segment(count: int):
-    """A static segment of ``count`` contacts with distinct first addresses, all consenting."""
+def bench_segment(count: int, contacts):
+    """A static segment of ``count`` of ``contacts`` with distinct first addresses, all
+    consenting."""
     from django.utils import timezone
 
     from marketing.models import Consent, Segment, SegmentMember, normalize_email
-    from records.models import Contact
 
     chosen, seen = [], set()
     for pk, client_id, emails in (
-        Contact.objects.exclude(emails=[]).order_by("pk").values_list("pk", "client_id", "emails")
+        contacts.exclude(emails=[]).order_by("pk").values_list("pk", "client_id", "emails")
     ):
         email = normalize_email(emails[0])
         if email not in seen:
@@ -89,15 +97,35 @@ def bench_segment(count: int):
     return segment, len(chosen)
 
 
-def prepare(args):
+def toy_people(recipients: int):
+    """A marketer of the toy run's own and ``recipients`` contacts (fresh addresses) of a
+    client of theirs: the marketer and those contacts."""
+    from records import services
+
+    marketer = toy.person(department="marketing")
+    client = services.create_client(actor=marketer, name=toy.unique("Toy campaign"))
+    for n in range(recipients):
+        address = f"{toy.unique(f'reader{n}')}@example.com"
+        services.create_contact(actor=marketer, client=client, name=f"Reader {n}", emails=[address])
+    return marketer, client.contacts.all()
+
+
+def demo_people():
+    """The demo company's first marketer, and all contacts."""
+    from accounts.models import User
+    from records.models import Contact
+
+    marketer = User.objects.filter(departments__slug="marketing", is_active=True).first()
+    return marketer, Contact.objects.all()
+
+
+def prepare(args, marketer, contacts):
     from django_tasks_db.models import DBTaskResult
 
-    from accounts.models import User
     from marketing.services import campaigns
     from marketing.tasks import prepare_campaign
 
-    marketer = User.objects.filter(departments__slug="marketing", is_active=True).first()
-    segment, count = bench_segment(args.recipients)
+    segment, count = bench_segment(args.recipients, contacts)
     campaign = campaigns.create_campaign(
         actor=marketer,
         name=segment.name,
@@ -115,7 +143,7 @@ def prepare(args):
     seconds = time.perf_counter() - started
     job.delete()  # run here: the worker must not run it again
     print(f"prepare: {prepared:,} recipients ({count:,} contacts) in {seconds:.2f} s")
-    return campaign, marketer
+    return campaign
 
 
 # --- 2. Send, and time the pages ----------------------------------------------------------
@@ -132,16 +160,13 @@ def time_pages(client, paths, requests: int) -> dict[str, list[float]]:
     return timings
 
 
-def pages_client():
+def pages_client(person):
     from django.conf import settings
     from django.test import Client
     from django.urls import reverse
 
-    from accounts.models import User
-    from demo.people import LOGIN_EMAIL
-
     client = Client(HTTP_HOST="localhost")  # an allowed host of the default settings
-    client.force_login(User.objects.get(email=LOGIN_EMAIL))
+    client.force_login(person)
     paths = [(label, reverse(name, args=args)) for label, name, args in PAGES]
     time_pages(client, paths, 3)  # warm up
     settings.DEBUG = False
@@ -159,14 +184,15 @@ def start(*command: str, **env) -> subprocess.Popen:
     )
 
 
-def send(args, campaign, marketer):
-    """Time the pages, then send with a worker to an SMTP sink (both processes of their
-    own, as deployed: no GIL shared with the pages) while timing them again."""
+def send(args, campaign, marketer, reader) -> int:
+    """Time the pages (as ``reader``), then send with a worker to an SMTP sink (both
+    processes of their own, as deployed: no GIL shared with the pages) while timing them
+    again. Returns the messages sent in all."""
     from marketing.models import Recipient
     from marketing.services import campaigns
     from tests.mailserver import free_port
 
-    client, paths = pages_client()
+    client, paths = pages_client(reader)
     before = time_pages(client, paths, args.requests)
     port = free_port()
     sink = start("-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}")
@@ -176,7 +202,11 @@ def send(args, campaign, marketer):
     )
     sent = Recipient.objects.filter(campaign=campaign, state=Recipient.State.SENT)
     try:
+        first_send = time.monotonic() + FIRST_SEND_SECONDS
         while not sent.exists():  # the worker's start-up is not the send
+            if time.monotonic() > first_send or worker.poll() is not None:
+                print(f"BROKEN: nothing sent in {FIRST_SEND_SECONDS} s", file=sys.stderr)
+                return 0
             time.sleep(0.1)
         started, first = time.monotonic(), sent.count()
         during = {label: [] for label, _path in paths}
@@ -188,7 +218,9 @@ def send(args, campaign, marketer):
         for process in (worker, sink):
             process.send_signal(signal.SIGTERM)
             process.wait(30)
-        campaigns.cancel_campaign(actor=marketer, campaign=campaign)
+        campaign.refresh_from_db()
+        if campaign.status in (campaign.Status.SCHEDULED, campaign.Status.SENDING):
+            campaigns.cancel_campaign(actor=marketer, campaign=campaign)  # the rest stays queued
     print(
         f"send: {count:,} messages in {elapsed:.1f} s = {60 * count / elapsed:,.0f}/min "
         f"(campaign rate {args.rate}/min)"
@@ -204,16 +236,22 @@ def send(args, campaign, marketer):
             f"{statistics.median(during[label]):>9.1f}ms "
             f"{percentile(during[label], 0.95):>9.1f}ms {len(during[label]):>9}"
         )
+    return sent.count()
 
 
-def main():
-    args = parse_args()
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
     import django
 
     django.setup()
-    campaign, marketer = prepare(args)
-    send(args, campaign, marketer)
+    from accounts.models import User
+    from demo.people import LOGIN_EMAIL
+
+    marketer, contacts = toy_people(args.recipients) if args.toy else demo_people()
+    reader = marketer if args.toy else User.objects.get(email=LOGIN_EMAIL)
+    campaign = prepare(args, marketer, contacts)
+    return 0 if send(args, campaign, marketer, reader) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

@@ -11,6 +11,10 @@ p95 is over ``--target`` ms.
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/ws_bench   # seed_demo --scale 100000
     .venv/bin/python bench/segments.py                  # --runs 30 --warmup 3 --target 300
     .venv/bin/python bench/segments.py --only consent --explain
+    .venv/bin/python bench/segments.py --toy    # CI: a lead in Germany must be counted
+
+``--toy`` adds a client that the first definition matches (a lead in Germany), counts
+twice and exits 1 if the count misses it; no target.
 """
 
 import argparse
@@ -21,7 +25,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)  # not bench/, whose calendar.py would hide the standard library's
+sys.path[0] = str(ROOT)  # never bench/: its modules must not hide the standard library's
+from bench import toy  # noqa: E402 (after the path is right)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workspace.settings")
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DB_CONN_MAX_AGE", "600")
@@ -61,18 +67,31 @@ def _percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def main() -> int:
+def toy_client() -> None:
+    """A lead in Germany with one contact: what ``lifecycle+country`` must find."""
+    from records import services
+
+    actor = toy.person(department="sales")
+    client = services.create_client(
+        actor=actor, name=toy.unique("Toy segment"), lifecycle="lead", country="DE"
+    )
+    services.create_contact(actor=actor, client=client, name="Toy Contact")
+
+
+def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--target", type=float, default=300.0, help="p95 limit, ms")
     parser.add_argument("--only", default="", help="run the definitions whose name has this")
     parser.add_argument("--explain", action="store_true", help="print each query's plan")
-    options = parser.parse_args()
+    options = toy.parse_args(parser, argv, runs=2, warmup=0, target=float("inf"))
 
     import django
 
     django.setup()
+    if options.toy:
+        toy_client()
     from django.db import connection
 
     from marketing import segments
@@ -80,7 +99,7 @@ def main() -> int:
 
     print(f"{connection.vendor}, {Client.objects.count():,} clients")
     fields = segments.catalog()
-    over = []
+    over, missed = [], []
     print(
         f"{'definition':<26}{'clients':>9}{'contacts':>10}{'p50 ms':>9}{'p95 ms':>9}"
         f"{'preview p50':>13}"
@@ -108,6 +127,8 @@ def main() -> int:
         )
         if p95 > options.target:
             over.append(name)
+        if options.toy and name == "lifecycle+country" and not found.clients:
+            missed.append(name)
         if options.explain:
             for queryset in (
                 segments.clients_matching(definition, fields),
@@ -116,9 +137,10 @@ def main() -> int:
                 print(queryset.explain(analyze=True) if connection.vendor == "postgresql" else "")
     if over:
         print(f"Over {options.target:.0f} ms at p95: {', '.join(over)}")
-        return 1
-    return 0
+    if missed:
+        print(f"BROKEN: the toy client was not counted by {', '.join(missed)}", file=sys.stderr)
+    return 1 if over or missed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

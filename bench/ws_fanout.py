@@ -1,19 +1,22 @@
 #!/usr/bin/env python
 """Fan-out benchmark for the live bus: N sockets on one topic, events through ``notify``.
 
-Starts daphne process(es) serving Workspace (plus a benchmark-only endpoint,
-bench/asgi.py) on a throw-away SQLite database, opens N authenticated sockets
-subscribed to one user's feed (``user.<id>``), triggers events through the
-normal ``notify`` service, and prints: sockets held; latency from commit to
-receipt at the *last* socket (p50, p99, max); deliveries per second in a burst;
-events lost; server RSS and KB per idle socket. Then it runs the same clients
-against a plain ``websockets`` broadcast server (the Python ceiling on this
-machine) and prints the ratio. Loopback only; bounded counts and time.
+Starts daphne process(es) serving Workspace (plus benchmark-only endpoints,
+bench/asgi.py) on a throw-away SQLite database (or ``--database-url``, already
+migrated), opens N authenticated sockets subscribed to one user's feed
+(``user.<id>``), triggers events through the normal ``notify`` service, and
+prints: sockets held; latency from commit to receipt at the *last* socket (p50,
+p99, max); deliveries per second in a burst; events lost; server RSS and KB
+per idle socket. Then it runs the same clients against a plain ``websockets``
+broadcast server (the Python ceiling on this machine) and prints the ratio.
+Loopback only, free ports; bounded counts and time. Exits 1 when a socket was
+not held or an event was lost, in either run.
 
     .venv/bin/python bench/ws_fanout.py --sockets 1000                 # embedded default
     REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/ws_fanout.py --sockets 3000
     REDIS_URL=... .venv/bin/python bench/ws_fanout.py --sockets 10000 --processes 2 --clients 2
     .venv/bin/python bench/ws_fanout.py --sockets 1000 --baseline      # the ceiling alone
+    .venv/bin/python bench/ws_fanout.py --toy     # CI: 5 sockets on $DATABASE_URL (if set)
 """
 
 import argparse
@@ -29,10 +32,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[0] = str(ROOT)  # never bench/: its modules must not hide the standard library's
+from bench import toy  # noqa: E402 (after the path is right)
+
 NOTIFICATION_ID = re.compile(r'"notification":(\d+)')
 
 
@@ -194,7 +201,7 @@ def server_env(database_url: str, redis_url: str | None) -> dict:
         SECURE_SSL_REDIRECT="0",
         STATIC_FROM_SOURCE="1",
         LOG_LEVEL="WARNING",
-        REDIS_PREFIX=f"bench{secrets.token_hex(4)}",
+        REDIS_PREFIX=env.get("REDIS_PREFIX") or f"bench{secrets.token_hex(4)}",
         PYTHONPATH=str(ROOT),
         DJANGO_SETTINGS_MODULE="workspace.settings",
     )
@@ -203,29 +210,13 @@ def server_env(database_url: str, redis_url: str | None) -> dict:
     return env
 
 
-def prepare(env: dict) -> dict:
-    """Migrate the throw-away database; create the benchmark user and a session."""
+def migrate(env: dict) -> None:
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
         cwd=ROOT,
         env=env,
         check=True,
     )
-    code = (
-        "import django, json; django.setup();"
-        "from accounts.models import User;"
-        "from django.contrib.sessions.backends.db import SessionStore;"
-        "from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY;"
-        "u = User.objects.create_user('bench@example.com', 'x-' * 10, full_name='Bench Mark');"
-        "s = SessionStore(); s[SESSION_KEY] = str(u.pk);"
-        "s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend';"
-        "s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.save();"
-        "print(json.dumps({'user': u.pk, 'cookie': 'sessionid=' + s.session_key}))"
-    )
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def start_daphne(port: int, env: dict) -> subprocess.Popen:
@@ -255,11 +246,17 @@ def start_daphne(port: int, env: dict) -> subprocess.Popen:
     raise TimeoutError(f"daphne on {port} did not start")
 
 
-def notify(port: int, user: int, count: int, gap: float) -> list[tuple[int, float]]:
-    url = f"http://127.0.0.1:{port}/__bench/notify?recipient={user}&count={count}&gap={gap}"
+def bench_call(port: int, endpoint: str, **query):
+    """POST to one of bench/asgi.py's endpoints; its JSON answer."""
+    url = f"http://127.0.0.1:{port}/__bench/{endpoint}?{urllib.parse.urlencode(query)}"
     request = urllib.request.Request(url, method="POST")
     with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310
-        return [tuple(item) for item in json.loads(response.read())]
+        return json.loads(response.read())
+
+
+def notify(port: int, user: int, count: int, gap: float) -> list[tuple[int, float]]:
+    answer = bench_call(port, "notify", recipient=user, count=count, gap=gap)
+    return [tuple(item) for item in answer]
 
 
 # --- The ceiling: a plain websockets broadcast server ---------------------------------
@@ -325,7 +322,7 @@ def measure(args, *, urls, cookie, topic, trigger, pids) -> dict:
     clients = Clients(urls, args.sockets, cookie, topic, args.clients)
     connect_seconds = time.monotonic() - started
     try:
-        time.sleep(1)
+        time.sleep(args.settle)
         rss_idle = sum(rss_kb(pid) for pid in pids)
         # Paced: one event every --interval seconds; latency to the last socket.
         paced = trigger(args.events, args.interval)
@@ -368,12 +365,16 @@ def measure(args, *, urls, cookie, topic, trigger, pids) -> dict:
 
 
 def bench_workspace(args) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix="ws-bench-"))
-    env = server_env(args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}", args.redis)
-    seed = prepare(env)
-    ports = [args.port + number for number in range(args.processes)]
+    if args.database_url:
+        env = server_env(args.database_url, args.redis)
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="ws-bench-"))
+        env = server_env(f"sqlite:///{workdir / 'bench.sqlite3'}", args.redis)
+        migrate(env)
+    ports = [toy.free_port() for _ in range(args.processes)]
     servers = [start_daphne(port, env) for port in ports]
     try:
+        seed = bench_call(ports[0], "session")  # the person whose feed the sockets follow
         return measure(
             args,
             urls=[f"ws://localhost:{port}/ws/" for port in ports],
@@ -389,7 +390,7 @@ def bench_workspace(args) -> dict:
 
 
 def bench_baseline(args) -> dict:
-    port = args.port + 50
+    port = toy.free_port()
     command = [sys.executable, __file__, "_baseline", "--port", str(port)]
     command += ["--frame-bytes", str(args.frame_bytes)]
     server = subprocess.Popen(  # noqa: S603
@@ -424,7 +425,17 @@ def show(label: str, result: dict) -> None:
     )
 
 
-def main(argv: list[str]) -> None:
+def broken(label: str, result: dict) -> list[str]:
+    """What makes a run a failure: sockets not held, events lost."""
+    problems = []
+    if result["held"] < result["sockets"]:
+        problems.append(f"{label}: {result['held']} of {result['sockets']} sockets held")
+    if result["lost"]:
+        problems.append(f"{label}: {result['lost']} deliveries lost")
+    return problems
+
+
+def main(argv: list[str]) -> int:
     if argv and argv[0] == "_client":
         parser = argparse.ArgumentParser()
         parser.add_argument("--count", type=int)
@@ -434,7 +445,7 @@ def main(argv: list[str]) -> None:
         options = parser.parse_args(argv[1:])
         raise_fd_limit()
         asyncio.run(run_client(options.urls, options.count, options.cookie, options.topic))
-        return
+        return 0
     if argv and argv[0] == "_baseline":
         parser = argparse.ArgumentParser()
         parser.add_argument("--port", type=int)
@@ -442,7 +453,7 @@ def main(argv: list[str]) -> None:
         options = parser.parse_args(argv[1:])
         raise_fd_limit()
         asyncio.run(run_baseline_server(options.port, options.frame_bytes))
-        return
+        return 0
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sockets", type=int, default=1000)
@@ -452,13 +463,22 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--processes", type=int, default=1, help="daphne processes (Redis)")
     parser.add_argument("--clients", type=int, default=1, help="client processes")
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL"), help="default $REDIS_URL")
-    parser.add_argument("--database-url", help="default: a throw-away SQLite file")
-    parser.add_argument("--port", type=int, default=18700)
+    parser.add_argument("--database-url", help="migrated (default: a throw-away SQLite file)")
+    parser.add_argument("--settle", type=float, default=1.0, help="seconds idle before the RSS")
     parser.add_argument("--frame-bytes", type=int, default=0, help="baseline frame size")
     parser.add_argument("--baseline", action="store_true", help="only the plain-websockets ceiling")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
-    args = parser.parse_args(argv)
+    args = toy.parse_args(
+        parser,
+        argv,
+        sockets=5,
+        events=3,
+        interval=0.05,
+        burst=5,
+        settle=0,
+        database_url=os.environ.get("DATABASE_URL"),
+    )
     if args.processes > 1 and not args.redis:
         parser.error("several processes share events through Redis: set --redis or REDIS_URL")
     raise_fd_limit()
@@ -483,7 +503,11 @@ def main(argv: list[str]) -> None:
         )
     if args.json:
         print(json.dumps(results))
+    problems = [problem for label, result in results.items() for problem in broken(label, result)]
+    for problem in problems:
+        print(f"BROKEN: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

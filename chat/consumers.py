@@ -24,7 +24,6 @@ send) ``client_id``: ``bad_frame`` (wrong or missing fields), ``not_found``
 Every write is a call to chat/services/, as from the HTTP views.
 """
 
-from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -33,6 +32,7 @@ from chat import events, services
 from chat.models import Message
 from chat.policies import access_room
 from workspace import live
+from workspace.live.actions import run_in_database
 
 TYPING_EVERY = 2.0  # seconds between two typing signals of one socket in one room
 CLIENT_ID_ECHO = 100  # characters of a bad client_id sent back in its error
@@ -60,10 +60,11 @@ def _actor(user):
     return actor
 
 
-async def _run(socket, about: dict, work, *args):
-    """``work(user, *args)`` in a database thread; a refusal becomes an error frame (and None)."""
+async def _run(socket, about: dict, work, room_id: int, *args):
+    """``work(user, room_id, *args)`` in the room's database lane; a refusal becomes an error
+    frame (and None). One room's sends and read marks run in order, other rooms' beside them."""
     try:
-        return await database_sync_to_async(work)(socket.user, *args)
+        return await run_in_database(room_id, work, socket.user, room_id, *args)
     except Http404 as error:
         socket.send_error("not_found", str(error) or "No such room.", **about)
     except PermissionDenied as error:

@@ -168,3 +168,18 @@ def can_follow_room(user, key: str) -> bool:
         return False
     room = Room.objects.filter(pk=pk).first()
     return room is not None and can_view_room(user, room)
+
+
+def _can_follow_rooms(pairs: list[tuple[User, str]]) -> list[bool]:
+    """``can_follow_room`` for many (user, key) at once (workspace/live/policies.py):
+    one query for the rooms (and, for rooms not open to all, one per member check)."""
+    pks = {pk for _, key in pairs if (pk := as_pk(key)) is not None and pk < 2**63}
+    rooms = Room.objects.in_bulk(pks)
+    answers = []
+    for user, key in pairs:
+        room = rooms.get(as_pk(key))
+        answers.append(room is not None and can_view(user) and can_view_room(user, room))
+    return answers
+
+
+can_follow_room.many = _can_follow_rooms

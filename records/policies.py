@@ -330,7 +330,14 @@ def _topic_policy(model):
     def check(user, key: str) -> bool:
         return key.isdigit() and can_view(user) and model.objects.filter(pk=int(key)).exists()
 
+    def many(pairs: list[tuple[object, str]]) -> list[bool]:
+        """``check`` for many (user, key) at once (workspace/live/policies.py): one query."""
+        ids = {int(key) for _, key in pairs if key.isdigit() and int(key) < 2**63}
+        found = set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        return [key.isdigit() and int(key) in found and can_view(user) for user, key in pairs]
+
     check.__name__ = f"can_follow_{model._meta.model_name}"
+    check.many = many
     return check
 
 

@@ -16,20 +16,25 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workspace.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from workspace.live.routing import RawSend, websocket_urlpatterns  # noqa: E402
+from workspace.live.auth import SessionAuthMiddleware  # noqa: E402
+from workspace.live.routing import (  # noqa: E402
+    RawSend,
+    prepare_for_storms,
+    websocket_urlpatterns,
+)
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # One socket per tab at /ws/: same-origin only, signed in by the session cookie.
+        # One socket per tab at /ws/: same-origin only, signed in by the session cookie
+        # (looked up for many sockets at once: workspace/live/auth.py).
         "websocket": RawSend(
-            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            AllowedHostsOriginValidator(SessionAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )
-
+prepare_for_storms()
 gc.freeze()

@@ -191,6 +191,9 @@ LIVE_RETENTION = timedelta(hours=env_int("LIVE_RETENTION_HOURS", 24))
 # closed and replays.
 LIVE_DIRECT_WIRE = env_bool("LIVE_DIRECT_WIRE", True)
 LIVE_SEND_QUEUE = env_int("LIVE_SEND_QUEUE", 512)
+# Database lanes per web process for chat sends (workspace/live/conf.py): each is a
+# PostgreSQL connection, so a process holds up to LIVE_DB_THREADS + 1 (docs/DEPLOY.md).
+LIVE_DB_THREADS = env_int("LIVE_DB_THREADS", 4)
 
 # --- Accounts --------------------------------------------------------------
 

@@ -47,7 +47,7 @@ def list_page(spec: ListSpec):
 
 
 def _results_context(request, state: ListState) -> dict:
-    page = Paginator(lists.rows(state, request.user), lists.PER_PAGE).get_page(
+    page = Paginator(lists.page_rows(state, request.user), lists.PER_PAGE).get_page(
         request.GET.get(lists.PAGE_KEY)
     )
     return {

@@ -1,25 +1,30 @@
 """Chat over the socket: two (or more) real tabs through the whole ASGI stack.
 
 Sends, idempotent resends, typing signals, read marks, refusals and bad
-frames, a dropped socket catching up -- with the services, the database and
+frames, a dropped socket catching up, sends to two rooms at once and many
+senders in one room -- with the services, the database and
 the channel layer all real (SQLite + in-memory layer, or PostgreSQL + Redis).
 """
 
+import asyncio
 import json
+import threading
 from contextlib import contextmanager
 from types import SimpleNamespace
 from unittest import mock
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 
 from chat import services
-from chat.models import Membership, Message
+from chat.models import Membership, Message, Room
 from records import services as records_services
 from tests.factories import DepartmentFactory, UserFactory
 from tests.live.conftest import fresh_hub, live_settings  # noqa: F401 (fixtures)
 from tests.live_helpers import Socket
+from workspace.live.actions import database_lanes, lane_of
 from workspace.live.models import Event
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.backend]
@@ -460,3 +465,99 @@ async def test_bad_json_is_not_mistaken_for_a_send(team):
     assert (await ana.receive())["code"] == "unknown_action"
     assert await count_messages() == 0
     await ana.close()
+
+
+# --- Sends in parallel --------------------------------------------------------------
+# Frames' database work runs in lanes (workspace/live/actions.py): one room's work
+# always in the same lane, other rooms' beside it -- on PostgreSQL. SQLite takes one
+# writer at a time: there every send runs in the process's one database thread.
+
+HOLD_LIMIT = 10  # seconds the test's lock is held at most, should the test fail meanwhile
+
+
+@contextmanager
+def room_locked(room: Room):
+    """The room's row locked, inside the block, by a transaction of another connection."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Room.objects.select_for_update().get(pk=room.pk)
+                locked.set()
+                release.wait(HOLD_LIMIT)
+        finally:
+            connection.close()  # this thread's own connection
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(HOLD_LIMIT), "the test could not lock the room"
+        yield
+    finally:
+        release.set()
+        holder.join()
+
+
+@database_sync_to_async
+def someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+async def until_someone_waits_for_a_lock() -> None:
+    for _ in range(HOLD_LIMIT * 20):
+        if await someone_waits_for_a_lock():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the send never reached the room lock")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite takes one writer at a time")
+async def test_a_send_held_in_its_transaction_does_not_hold_up_another_room(team, settings):
+    settings.LIVE_DB_THREADS = 2
+    other = await database_sync_to_async(services.create_room)(actor=team.ben, name="Launch")
+    assert lane_of(team.room.pk, 2) != lane_of(other.pk, 2), "consecutive ids: two lanes"
+    ana, ben = await tab(team.ana, team.room), await tab(team.ben, other)
+
+    with room_locked(team.room):
+        await ana.send(**send_frame(team.room, "Waiting for the lock", "c-a"))
+        await until_someone_waits_for_a_lock()  # Ana's send, in its transaction
+        await ben.send(**send_frame(other, "Meanwhile", "c-b"))
+        done = await by_type(ben, 2)
+        assert (done["chat.sent"]["room"], done["chat.sent"]["seq"]) == (other.pk, 1)
+        assert done["live.event"]["payload"]["client_id"] == "c-b"
+        assert await ana.silent(0.1), "Ana's send is still waiting for the room"
+
+    done = await by_type(ana, 2)
+    assert (done["chat.sent"]["room"], done["chat.sent"]["seq"]) == (team.room.pk, 1)
+    await close_all(ana, ben)
+
+
+async def test_concurrent_senders_in_one_room_are_answered_and_delivered_in_order(team, settings):
+    settings.CHAT_SEND_RATE = ()  # ten sends a person at once: not what is tested here
+    settings.LIVE_DB_THREADS = 4
+    assert database_lanes() == (0 if connection.vendor == "sqlite" else 4), "SQLite: one writer"
+    senders = [await tab(person, team.room) for person in (team.ana, team.ana, team.ben)]
+    reader = await tab(team.cy, team.room)
+    turns = 5
+    for turn in range(turns):
+        for number, socket in enumerate(senders):
+            await socket.send(**send_frame(team.room, f"{number}/{turn}", f"c-{number}-{turn}"))
+
+    seqs = list(range(1, turns * len(senders) + 1))
+    events = await reader.receive_all(len(seqs))
+    assert [event["payload"]["seq"] for event in events] == seqs
+    assert [event["id"] for event in events] == sorted(event["id"] for event in events)
+    for number, socket in enumerate(senders):
+        frames = await socket.receive_all(turns + len(events))
+        sent = [frame for frame in frames if frame["type"] == "chat.sent"]
+        assert [frame["client_id"] for frame in sent] == [f"c-{number}-{t}" for t in range(turns)]
+        assert [frame["seq"] for frame in sent] == sorted(frame["seq"] for frame in sent)
+        live = [frame["payload"]["seq"] for frame in frames if frame["type"] == "live.event"]
+        assert live == seqs, "every follower sees the room in seq order"
+    await close_all(reader, *senders)

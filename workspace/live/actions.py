@@ -12,16 +12,38 @@ like ``events.py``), one handler per action it takes::
 
 A handler gets an ``ActionSocket`` -- the small part of the socket apps may
 use -- and the decoded frame (a dict; everything in it is untrusted input).
-It calls the app's services (through ``database_sync_to_async``) and answers
+It calls the app's services (through ``run_in_database``, below) and answers
 with ``reply``/``send_error``; ``signal`` broadcasts something ephemeral
 (typing) to the topic's other followers. Handlers of one socket run one at a
 time, in the order the frames came.
+
+Database work of frames runs in a few *lanes* (``run_in_database``), not in
+the one thread ``database_sync_to_async`` gives a process: with one thread,
+every send of the process waited for every other one (the knee of
+bench/chat.py was 20-40 sends/s per process). A lane is one thread with its
+own persistent connection; work for one key (a room) always runs in the same
+lane, in the order it came, so within a process one room's writes commit --
+and their events are handed to the channel layer on commit -- in order,
+without queueing on the room's row lock, while other rooms' writes run
+beside them. ``LIVE_DB_THREADS`` lanes per process (default 4), each a
+database connection: size ``(LIVE_DB_THREADS + 1) x processes`` (+ workers)
+within PostgreSQL's ``max_connections``. SQLite takes one writer at a time:
+there, and with ``LIVE_DB_THREADS = 0``, the work runs in the process's one
+database thread, as before.
 """
 
+import asyncio
+import contextvars
+import functools
 import re
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from time import monotonic
 
+from channels.db import database_sync_to_async
+from django.db import close_old_connections, connections
+
+from workspace.live import conf
 from workspace.live.policies import KIND_RE
 
 # "<app>.<verb>": the dot keeps apps' names apart from the bus's own (subscribe, ping, ...).
@@ -54,6 +76,46 @@ def handler_for(name: str) -> Handler | None:
 
 def action_names() -> list[str]:
     return sorted(_handlers)
+
+
+def database_lanes() -> int:
+    """How many lanes run frames' database work here; 0: the process's one database thread."""
+    if connections["default"].vendor == "sqlite":
+        return 0  # one writer at a time
+    return max(0, conf.get("LIVE_DB_THREADS"))
+
+
+@functools.cache
+def _lanes(count: int) -> tuple[ThreadPoolExecutor, ...]:
+    return tuple(ThreadPoolExecutor(1, thread_name_prefix=f"live-db-{n}") for n in range(count))
+
+
+def lane_of(key: int, count: int) -> int:
+    return hash(key) % count
+
+
+def _in_lane(work, args: tuple):
+    """Like ``database_sync_to_async``: drop a broken or expired connection before and after."""
+    close_old_connections()
+    try:
+        return work(*args)
+    finally:
+        close_old_connections()
+
+
+async def run_in_database(key: int, work: Callable, *args):
+    """``work(*args)`` in the database lane of ``key`` (a room id); its result.
+
+    Work given the same key runs in the order it was given, one at a time;
+    work of other keys may run at the same time, in other lanes.
+    """
+    count = database_lanes()
+    if count == 0:
+        return await database_sync_to_async(work)(*args)
+    lane = _lanes(count)[lane_of(key, count)]
+    context = contextvars.copy_context()  # as sync_to_async: the caller's context variables
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(lane, context.run, _in_lane, work, args)
 
 
 class ActionSocket:

@@ -35,6 +35,11 @@ DEFAULTS = {
     # policies, in case an access change's re-check message was lost (a Redis restart,
     # another process with the in-memory layer). 0 turns it off.
     "LIVE_RECHECK_SECONDS": 60.0,
+    # Lanes (threads, each with its database connection) for frames' database work,
+    # such as chat sends: one room always in the same lane, so different rooms' sends
+    # run at once and one room's keep their order (workspace/live/actions.py). 0: the
+    # process's one database thread for everything; SQLite always works that way.
+    "LIVE_DB_THREADS": 4,
 }
 
 

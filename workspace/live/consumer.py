@@ -35,7 +35,7 @@ it and the tab shows that the content is gone; workspace/live/access.py),
 ``live.error`` {code, message, topic?, ...} (apps add fields such as
 ``client_id``, ``retry_after``), ``live.pong``, and apps' own replies
 (``chat.sent``). Close codes: 4401 signed out, 4403 account deactivated
-(also while the socket is open), 4008 too slow (reconnect and replay), 1011
+(also while the socket is open), 4008 too slow (reconnect and replay), 4011
 unavailable (reconnect).
 Error codes of the bus: bad_json, bad_frame, too_large, unknown_action,
 bad_topic, bad_last_id, too_many_topics, forbidden, not_subscribed,
@@ -52,7 +52,7 @@ import logging
 import uuid
 from collections import deque
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from workspace.live import access, conf, wire
@@ -60,14 +60,14 @@ from workspace.live.actions import ActionSocket, action_names, handler_for
 from workspace.live.hub import get_hub
 from workspace.live.policies import is_valid_topic
 from workspace.live.presence import member_entry
-from workspace.live.replay import catch_up
+from workspace.live.replay import catch_up_batched
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401  # the browser should not retry: its session is gone
 CLOSE_DEACTIVATED = 4403
 CLOSE_TOO_SLOW = 4008  # fell too far behind; reconnect and replay
-CLOSE_UNAVAILABLE = 1011
+CLOSE_UNAVAILABLE = 4011  # (1011 cannot be sent: autobahn allows 1000 and 3000-4999)
 RECENT_PER_TOPIC = 128
 
 
@@ -112,6 +112,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # The socket is not a channel-layer member: the hub receives for the process.
     channel_layer_alias = None
 
+    async def dispatch(self, message):
+        """Channels' dispatch, less its thread hop per message (``aclose_old_connections``).
+
+        A hop for every frame, the connect and the disconnect was most of a
+        socket's cost when all tabs reconnect at once; the bus reaches the
+        database only through ``database_sync_to_async`` (workspace/live/batch.py,
+        and apps' handlers), which drops stale connections itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         self.topics: dict[str, TopicState] = {}
         self.here: set[str] = set()
@@ -122,6 +135,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self._wire = None  # daphne's connection, when the bus may write to it directly
         self._loop = asyncio.get_running_loop()
         self._rechecks = 0  # access re-checks that reached this socket
+        self._settled = asyncio.Event()  # no re-check holds back any of its topics
+        self._settled.set()
+        self._unsettled = 0
         # Frames go straight to the server, past the session middleware's wrapper
         # (workspace.live.routing.RawSend put the server's send in the scope).
         self._send = self.scope.get("live.send") or self.base_send
@@ -236,7 +252,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 self._unfollow(topic)
                 self.send_error("unavailable", "Live updates are unavailable; retry.", topic)
         granted = [(topic, last_id) for topic, last_id in granted if topic in self.topics]
-        catchups = await database_sync_to_async(catch_up)(granted)
+        catchups = await catch_up_batched(granted)
         for topic, _ in granted:
             state = self.topics.get(topic)
             if state is None:  # unsubscribed or closed meanwhile
@@ -258,7 +274,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """
         while True:
             rechecks = self._rechecks
-            allowed = await database_sync_to_async(access.allowed_topics)(self.user.pk, topics)
+            allowed = await access.allowed_topics_batched((self.user.pk, topics))
             if rechecks == self._rechecks:
                 return allowed
 
@@ -299,6 +315,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.send_error("unavailable", "Presence is unavailable; retry.", topic)
 
     async def ping(self, message):
+        """Pong once the access re-checks already under way for this socket are applied:
+        what the socket may still see is settled when the tab hears the pong."""
+        await self._settled.wait()
         self.push(frame(type="live.pong"))
 
     actions = {
@@ -340,6 +359,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         }
         for state in held.values():
             state.hold()
+        if held:
+            self._unsettled += 1
+            self._settled.clear()
         return held
 
     async def apply_recheck(self, held: dict[str, TopicState], allowed) -> None:
@@ -347,8 +369,17 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
         ``allowed`` is a set of topics, None once the account is deactivated
         (the socket closes: 4403), or ``access.UNKNOWN`` when the policies
-        could not be asked (1011: the tab reconnects and subscribes afresh).
+        could not be asked (4011: the tab reconnects and subscribes afresh).
         """
+        try:
+            await self._apply_recheck(held, allowed)
+        finally:
+            if held:
+                self._unsettled -= 1
+                if not self._unsettled:
+                    self._settled.set()
+
+    async def _apply_recheck(self, held: dict[str, TopicState], allowed) -> None:
         if self._closed:
             return
         if allowed is None:

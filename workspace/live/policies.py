@@ -4,6 +4,12 @@ A topic is ``<prefix>.<key>``: ``user.5``, ``client.42``, ``dept.sales``. The
 app that owns the prefix registers a policy ``check(user, key) -> bool`` in its
 ``events.py``. Unknown prefixes, malformed names and inactive or anonymous users
 are refused, so guessing a topic name never subscribes anyone to it.
+
+Sockets subscribing in the same moment (every tab reconnecting after a restart)
+are answered together (``can_subscribe_many``). A policy that would query once
+per topic may carry a batch form as its ``many`` attribute,
+``check.many(pairs: list[(user, key)]) -> list[bool]``, giving the same answers
+with a query or two for all of them (records' and chat's topic policies do).
 """
 
 import re
@@ -35,10 +41,34 @@ def check_topic(topic: str) -> None:
         raise ValueError(f"{topic!r} is not a topic name like 'client.42'.")
 
 
-def can_subscribe(user, topic: str) -> bool:
-    """Whether ``user`` may receive the events and presence of ``topic``."""
+def _policy_and_key(user, topic) -> tuple[Policy | None, str]:
+    """The policy that decides ``topic`` for ``user`` and its key; no policy: refused."""
     match = TOPIC_RE.match(topic) if isinstance(topic, str) else None
     if match is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    policy = _policies.get(match["prefix"])
-    return bool(policy and policy(user, match["key"]))
+        return None, ""
+    return _policies.get(match["prefix"]), match["key"]
+
+
+def can_subscribe(user, topic: str) -> bool:
+    """Whether ``user`` may receive the events and presence of ``topic``."""
+    policy, key = _policy_and_key(user, topic)
+    return bool(policy and policy(user, key))
+
+
+def can_subscribe_many(pairs: list[tuple[object, str]]) -> list[bool]:
+    """``can_subscribe`` for each (user, topic), asking each policy's batch form once."""
+    asked: dict[Policy, list[tuple[int, object, str]]] = {}
+    for index, (user, topic) in enumerate(pairs):
+        policy, key = _policy_and_key(user, topic)
+        if policy is not None:
+            asked.setdefault(policy, []).append((index, user, key))
+    answers = [False] * len(pairs)
+    for policy, wanted in asked.items():
+        many = getattr(policy, "many", None)
+        if many is None:
+            results = [policy(user, key) for _, user, key in wanted]
+        else:
+            results = many([(user, key) for _, user, key in wanted])
+        for (index, _, _), allowed in zip(wanted, results, strict=True):
+            answers[index] = bool(allowed)
+    return answers

@@ -28,6 +28,7 @@ from django.db import connection
 from django.db.models import Q
 
 from workspace.live import conf
+from workspace.live.batch import Batched
 from workspace.live.models import Event, Watermark
 from workspace.live.outbox import event_frame
 
@@ -82,30 +83,66 @@ def catch_up(requests: list[tuple[str, int | None]]) -> dict[str, Catchup]:
     or more than ``LIVE_REPLAY_LIMIT`` events behind, the answer is a resync.
     What counts as missed is ``missed_since`` (see the module docstring).
     """
-    result = {}
-    if all(last_id is None for _, last_id in requests):
-        return {topic: Catchup() for topic, _ in requests}
+    return catch_up_many([requests])[0]
+
+
+def catch_up_many(batches: list[list[tuple[str, int | None]]]) -> list[dict[str, Catchup]]:
+    """``catch_up`` for many sockets at once: the topics sharing a last id are read in
+    one query (after a restart most tabs' topics share a few), each frame built once."""
+    wanted = {(topic, last) for requests in batches for topic, last in requests if last is not None}
+    found = _missed(wanted) if wanted else {}
+    end = latest_id() if any(events is None for events in found.values()) else 0
+    answers = []
+    for requests in batches:
+        answer = {}
+        for topic, last_id in requests:
+            events = found.get((topic, last_id), []) if last_id is not None else []
+            answer[topic] = (
+                Catchup(resync=True, position=end) if events is None else Catchup(events=events)
+            )
+        answers.append(answer)
+    return answers
+
+
+# Sockets subscribing in the same moment share a thread hop and the queries.
+catch_up_batched = Batched(catch_up_many)
+
+
+def _missed(wanted: set[tuple[str, int]]) -> dict[tuple[str, int], list | None]:
+    """(topic, last id) -> the missed (id, frame)s, or None where only a resync will do."""
     watermark = pruned_through()
     limit = conf.get("LIVE_REPLAY_LIMIT")
-    anchors: dict[int, tuple | None] = {}
-    end = None
-    for topic, last_id in requests:
-        if last_id is None:
-            result[topic] = Catchup()
-            continue
-        events = None
+    by_last: dict[int, set[str]] = {}
+    for topic, last_id in wanted:
         if last_id >= watermark:
-            if last_id not in anchors:
-                anchors[last_id] = anchor(last_id)
-            missed = missed_since(last_id, anchors[last_id])
-            events = list(Event.objects.filter(missed, topic=topic).order_by("id")[: limit + 1])
-        if events is None or len(events) > limit:
-            if end is None:
-                end = latest_id()
-            result[topic] = Catchup(resync=True, position=end)
-        else:
-            result[topic] = Catchup(events=[(event.id, event_frame(event)) for event in events])
-    return result
+            by_last.setdefault(last_id, set()).add(topic)
+    found: dict[tuple[str, int], list | None] = dict.fromkeys(wanted)
+    frames: dict[int, str] = {}
+    for last_id, topics in by_last.items():
+        missed = missed_since(last_id, anchor(last_id))
+        for topic, events in _events_of(missed, topics, limit).items():
+            if len(events) <= limit:
+                found[topic, last_id] = [
+                    (
+                        event.id,
+                        frames.get(event.id) or frames.setdefault(event.id, event_frame(event)),
+                    )
+                    for event in events
+                ]
+    return found
+
+
+def _events_of(missed: Q, topics: set[str], limit: int) -> dict[str, list[Event]]:
+    """Up to ``limit + 1`` events of each topic matching ``missed``, in id order."""
+    cap = (limit + 1) * len(topics)
+    rows = list(Event.objects.filter(missed, topic__in=topics).order_by("id")[:cap])
+    if len(rows) == cap and len(topics) > 1:  # one busy topic may hide the others' events
+        events = Event.objects.filter(missed).order_by("id")
+        return {topic: list(events.filter(topic=topic)[: limit + 1]) for topic in topics}
+    grouped: dict[str, list[Event]] = {topic: [] for topic in topics}
+    for event in rows:
+        grouped[event.topic].append(event)
+    return grouped
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ One small framework, one declaration per list: a :class:`ListSpec` names its
 filters, sortable columns, search fields and suggested views. :func:`read`
 turns a query string into a :class:`ListState` (bad values are dropped with a
 note a person can read, never an error), :func:`rows` gives the ordered
-queryset, and :func:`row` one record annotated exactly like a page row, for
-the live fragments. Every list runs a fixed number of queries whatever its
+queryset, :func:`page_rows` the same for the paginator (a page's ids first,
+then their rows), and :func:`row` one record annotated exactly like a page
+row, for the live fragments. Every list runs a fixed number of queries whatever its
 size: annotations are correlated subqueries, relations are joined.
 
 Modules: ``filters`` (the kinds of filter and periods), ``state`` (ListSpec,
@@ -45,10 +46,12 @@ from records.selectors.lists.state import (
     BoundFilter,
     Column,
     Header,
+    IdsFirst,
     ListSpec,
     ListState,
     add_filter,
     bound_filters,
+    page_rows,
     read,
     row,
     rows,
@@ -74,6 +77,7 @@ __all__ = [
     "Column",
     "Filter",
     "Header",
+    "IdsFirst",
     "Invalid",
     "ListSpec",
     "ListState",
@@ -86,6 +90,7 @@ __all__ = [
     "bound_filters",
     "choice_options",
     "matches",
+    "page_rows",
     "period_options",
     "read",
     "row",

@@ -2,7 +2,9 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
     F,
     Q,
@@ -188,6 +190,51 @@ def rows(state: ListState, viewer: User) -> QuerySet:
     return queryset.order_by(*_ordering(spec, state.sort))
 
 
+class IdsFirst:
+    """A list's rows for Django's paginator: a page's ids ranked on the filtered table alone,
+    then those rows loaded with their joins and annotations, in one query.
+
+    Ranking the rows with their joins let PostgreSQL join every deal to its client
+    (a hash join reading all 100,000 clients) to keep 25: ``/deals/?sort=-updated``
+    spent 72 ms in SQL. Ranked in a subquery of their own (``LIMIT 25``), the ids are
+    an index walk and their rows a few index lookups, as the board's cards are
+    (records/selectors/deals.py). The sort's own joins and annotations (a client's open
+    deals) stay in the ranking query.
+
+    A page past the middle is ranked the other way round and turned back: the last
+    page of 100,000 clients walks 25 index entries, not 100,000 (``OFFSET``).
+    """
+
+    ordered = True  # sorted by ``rows``: the paginator need not warn
+
+    def __init__(self, ranked: QuerySet, load: QuerySet):
+        self.ranked = ranked
+        self.load = load
+
+    @cached_property
+    def total(self) -> int:
+        return self.ranked.count()
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, page: slice) -> QuerySet:
+        start, stop = page.start or 0, min(page.stop, self.total)
+        if start + stop <= self.total:
+            ids = self.ranked.values("pk")[start:stop]
+        else:
+            ids = self.ranked.reverse().values("pk")[self.total - stop : self.total - start]
+        return self.load.filter(pk__in=ids).order_by(*self.ranked.query.order_by)
+
+
+def page_rows(state: ListState, viewer: User) -> IdsFirst:
+    """``rows`` for the paginator, a page's ids first (see :class:`IdsFirst`)."""
+    return IdsFirst(rows(state, viewer), state.spec.queryset())
+
+
 def _ordering(spec: ListSpec, sort: str) -> list:
     """The sort's expressions, then pk the same way round (a stable order across pages).
 
@@ -206,9 +253,13 @@ def _ordering(spec: ListSpec, sort: str) -> list:
 
 
 def _nullable(model, path: str) -> bool:
-    """Whether ``path`` ("assignee__full_name") can be NULL: a nullable field or link on the way."""
+    """Whether ``path`` ("assignee__full_name") can be NULL: a nullable field or link on the
+    way. An annotation of the list's queryset (a client's open deals) is taken to be."""
     for name in path.split("__"):
-        field = model._meta.get_field(name)
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return True
         if field.null:
             return True
         model = field.related_model

@@ -55,6 +55,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # never bench/: its modules must not shadow the standard library's
 
+from bench.toy import people as bench_people  # noqa: E402
 from bench.ws_fanout import (  # noqa: E402 (after the path is set, when run as a script)
     cpu_seconds,
     open_tab,
@@ -105,24 +106,14 @@ def prepare(layouts: dict[str, list[list[int]]], toy: bool) -> dict:
     if toy:
         create_tables()
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
 
-    from accounts.models import User
     from chat import services
     from chat.models import Room
 
     count = max(max(room) for rooms in layouts.values() for room in rooms) + 1
     emails = [EMAIL.format(number) for number in range(count)]
-    have = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
-    unusable = make_password(None)
-    User.objects.bulk_create(
-        User(email=email, full_name=f"Bench Person {number}", password=unusable)
-        for number, email in enumerate(emails)
-        if email not in have
-    )
-    found = {person.email: person for person in User.objects.filter(email__in=emails)}
-    people = [found[email] for email in emails]
+    people = bench_people(emails, "Bench Person {}")
     room_ids = {shape: [] for shape in layouts}
     for shape, rooms in layouts.items():
         for number, members in enumerate(rooms):

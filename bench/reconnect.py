@@ -47,6 +47,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
 
+from bench import toy  # noqa: E402
 from bench.ws_fanout import (  # noqa: E402
     cpu_seconds,
     open_tab,
@@ -72,27 +73,18 @@ def prepare(tabs: int, clients: int) -> dict:
 
     django.setup()
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
-    from accounts.models import Department, User
+    from accounts.models import Department
     from chat.services import open_client_room
     from records.models import Client
     from records.services import create_client
     from workspace.live.replay import latest_id
 
     emails = [EMAIL.format(number) for number in range(tabs)]
-    have = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
-    unusable = make_password(None)
-    User.objects.bulk_create(
-        User(email=email, full_name=f"Reconnect {number}", password=unusable)
-        for number, email in enumerate(emails)
-        if email not in have
-    )
-    found = {person.email: person for person in User.objects.filter(email__in=emails)}
-    people = [found[email] for email in emails]
+    people = toy.people(emails, "Reconnect {}")
     department, _ = Department.objects.get_or_create(slug="sales", defaults={"name": "Sales"})
     people[0].departments.add(department)
     rooms = []

@@ -64,3 +64,21 @@ def person(role: str = "admin", department: str = "", **fields):
         )
         user.departments.add(slug_department)
     return user
+
+
+def people(emails: list[str], full_name: str) -> list:
+    """The users with these emails, in order, made (unusable password, ``full_name``
+    with their number) where missing: a bench's crowd, kept between runs."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import User
+
+    have = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
+    unusable = make_password(None)
+    User.objects.bulk_create(
+        User(email=email, full_name=full_name.format(number), password=unusable)
+        for number, email in enumerate(emails)
+        if email not in have
+    )
+    found = {user.email: user for user in User.objects.filter(email__in=emails)}
+    return [found[email] for email in emails]

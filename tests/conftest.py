@@ -16,9 +16,10 @@ def services_reachable():
         servers.suite_redis(socket_connect_timeout=5, socket_timeout=5).ping()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def shared_servers_stop_at_the_end():
-    """Daphnes and serverctl helpers kept between tests (tests/servers.py) stop last."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, and at the end of the run the daphnes and serverctl helpers kept
+    between tests (tests/servers.py) stop before the test database is dropped."""
     yield
     servers.close_shared_databases()
 

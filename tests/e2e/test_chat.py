@@ -7,17 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+from tests.e2e.scripts import CLIENT_ROOM
 
-CLIENT_ROOM = """
-from chat import services as chat
-ada = User.objects.get(pk=int(sys.argv[1]))
-ben = User.objects.get(pk=int(sys.argv[2]))
-client = services.create_client(actor=ada, name="Globex", domain="globex.example")
-room = chat.open_client_room(client=client)
-chat.join_room(actor=ben, room=room)
-print(json.dumps({"room": room.pk, "client": client.pk}))
-"""
+pytestmark = pytest.mark.browser
 
 
 def send(page, text: str):

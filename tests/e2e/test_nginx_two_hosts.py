@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.scripts import CLIENT_ROOM
 from tests.servers import ROOT, free_port
 
 pytestmark = pytest.mark.browser
@@ -39,16 +40,6 @@ http {{
     scgi_temp_path {tmp}/scgi;
     include {tmp}/workspace.conf;
 }}
-"""
-
-CLIENT_ROOM = """
-from chat import services as chat
-ada = User.objects.get(pk=int(sys.argv[1]))
-ben = User.objects.get(pk=int(sys.argv[2]))
-client = services.create_client(actor=ada, name="Globex", domain="globex.example")
-room = chat.open_client_room(client=client)
-chat.join_room(actor=ben, room=room)
-print(json.dumps({"room": room.pk}))
 """
 
 
@@ -184,29 +175,36 @@ def test_two_people_chat_through_nginx_while_each_daphne_restarts(
         open_page(new_context, nginx, ada, path),
         open_page(new_context, nginx, ben, path),
     )
-    said = []
+    pages = {"ada": ada_page, "ben": ben_page}
+    said = {"ada": [], "ben": []}
 
-    def say(page, text):
-        send(page, text)
-        said.append(text)
+    def say(person, text):
+        send(pages[person], text)
+        said[person].append(text)
 
-    say(ada_page, "Hello Ben, through the balancer")
-    say(ben_page, "Hi Ada, loud and clear")
+    say("ada", "Hello Ben, through the balancer")
+    say("ben", "Hi Ada, loud and clear")
     # Each daphne in turn goes away mid-conversation (one of them held each socket):
     # nginx sends the reconnecting tabs to the other, messages written meanwhile wait
     # in the composer and go once the socket is back; replay fills the gap.
-    for server, writer in zip(servers, (ada_page, ben_page), strict=True):
+    for server, writer in zip(servers, ("ada", "ben"), strict=True):
         server.stop()
         say(writer, f"Written while port {server.port} restarts")
         server.start()
-    say(ada_page, "Everyone still here?")
+    say("ada", "Everyone still here?")
 
-    for page in (ada_page, ben_page):
-        messages = page.locator(f"#room-{room}-messages article.chat-message")
-        expect(messages).to_have_count(len(said), timeout=RECONNECT_TIMEOUT_MS)
+    # Both see every message once, in the same (the room's) order; a message that
+    # waited for its socket may come after one written later by the other person.
+    everything = sorted(said["ada"] + said["ben"])
+    shown = []
+    for page in pages.values():
+        messages = page.locator(f"#room-{room}-messages article.chat-message .chat-body")
+        expect(messages).to_have_count(len(everything), timeout=RECONNECT_TIMEOUT_MS)
         expect(page.locator(f"#room-{room}-messages [data-pending]")).to_have_count(0)
-        for index, text in enumerate(said):
-            expect(messages.nth(index)).to_contain_text(text)
+        shown.append([text.strip() for text in messages.all_inner_texts()])
+    assert sorted(shown[0]) == everything and shown[0] == shown[1]
+    for person, texts in said.items():
+        assert [text for text in shown[0] if text in texts] == texts, person
 
     # nginx serves static files itself (a year's cache), and sends plain HTTP to HTTPS.
     static = ada_page.request.get(f"{nginx.url}/static/js/live.js")

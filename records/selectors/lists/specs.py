@@ -292,8 +292,15 @@ TICKETS = ListSpec(
             "status",
             "Status",
             (
+                # "open" is the group (links and saved views say status=open); the one
+                # status of that name has a value of its own, or it could not be chosen.
                 Option("open", "Open (new, open, pending)", matches(status__in=OPEN_STATUSES)),
-                *choice_options("status", Ticket.Status.choices),
+                *(
+                    Option("open-only", "Open only", matches(status=value))
+                    if value == Ticket.Status.OPEN
+                    else Option(value, str(label), matches(status=value))
+                    for value, label in Ticket.Status.choices
+                ),
             ),
         ),
         ChoiceFilter("priority", "Priority", choice_options("priority", Priority.choices)),

@@ -85,18 +85,25 @@ document.addEventListener("htmx:beforeSwap", (event) => {
 // sent again by itself once the tab is back (its live socket reconnects, or the browser
 // is online again). Its hidden send_id stays the same until a post succeeds (the
 // server draws a new form), so a post that did arrive the first time is not doubled.
-// Any other htmx write that fails on the network says so in a toast.
-document.addEventListener("htmx:sendError", (event) => {
+// Any other htmx write that fails on the network says so in a toast. A gateway's
+// refusal (502/503/504: a load balancer that found no server up) is such a failure too.
+const UNREACHED = new Set([502, 503, 504]);
+function notSent(event) {
   const source = event.detail.elt;
   const form = source && source.closest && source.closest("form[data-resend]");
   if (form) return holdUnsent(form);
   const verb = ((event.detail.requestConfig || {}).verb || "get").toLowerCase();
   if (verb !== "get") window.showToast("Not saved: the server cannot be reached. Check your connection and try again.");
-});
+}
+document.addEventListener("htmx:sendError", notSent);
+document.addEventListener("htmx:responseError", (event) => UNREACHED.has(event.detail.xhr.status) && notSent(event));
 
 function holdUnsent(form) {
   form.dataset.unsent = "";
   resendNotice(form, "Not sent — will send when you are back.", true);
+  const failures = Number(form.dataset.failures || 0) + 1;
+  form.dataset.failures = String(failures);
+  if (window.live) window.live.resendSoon(() => "unsent" in form.dataset && resend(form), failures);
 }
 
 function resendNotice(form, text, failed) {

@@ -19,7 +19,8 @@
   const GROUP_SECONDS = 300; // messages closer than this by one person share a header
   const NEAR_BOTTOM = 120; // px: a list scrolled this close to its end follows new messages
 
-  const live = () => window.live || { send: () => false, connected: () => false, apply() {} };
+  const live = () =>
+    window.live || { send: () => false, connected: () => false, apply() {}, resendSoon: () => null };
 
   const byRoom = (attr, room) => document.querySelectorAll(`[${attr}="${CSS.escape(String(room))}"]`);
   const roomPanes = (room) => [...byRoom("data-chat-room", room)].filter((el) => el.dataset.readUrl);
@@ -216,7 +217,10 @@
     const keep = code === "rate_limited" || code === "offline" || code === "error";
     // Lost on the way (not refused): sent again by itself once the socket is back.
     entry.unsent = code === "offline" || code === "error";
-    if (keep) return setStatus(entry, entry.unsent ? "Not sent — will send when you are back." : "Not sent.", true);
+    if (keep) {
+      if (entry.unsent) entry.timer = live().resendSoon(() => transmit(entry), (entry.failures = (entry.failures || 0) + 1));
+      return setStatus(entry, entry.unsent ? "Not sent — will send when you are back." : "Not sent.", true);
+    }
     // Refused for good (too long, no right): give the text back to edit.
     sends.delete(entry.clientId);
     const copy = document.getElementById(`pending-${entry.clientId}`);

@@ -26,7 +26,8 @@
 //   the frame is dropped, and live.connected() says whether a send can go now.
 //   A page whose action must not be lost (chat.send) keeps it until answered,
 //   and either posts it over HTTP or sends it again on "live:connected" (with
-//   the same client_id, so a retry never duplicates). Stale frames (typing,
+//   the same client_id, so a retry never duplicates), or after live.resendSoon()'s
+//   backoff when the failure came once the socket was already back. Stale frames (typing,
 //   read marks) are better dropped than replayed late, hence no queue here.
 // No inline scripts or styles (CSP): state is shown with CSS classes.
 "use strict";
@@ -549,7 +550,15 @@
     form.append(field);
   }
   document.addEventListener("submit", (event) => fillToken(event.target));
-  window.live = { send, connected, apply };
+  // A write lost on its way (offline, a restart, a balancer that found no server) is
+  // sent again by its page on "live:connected". One whose failure lands after the
+  // socket is already back (its request outlived the outage) would wait for the next
+  // reconnect, perhaps forever: it is tried again after a backoff instead. ``tries``:
+  // its failures so far. Returns the timer, or null when "live:connected" will do.
+  function resendSoon(resend, tries) {
+    return connected() ? setTimeout(resend, jitter(Math.min(30000, 1000 * 2 ** tries))) : null;
+  }
+  window.live = { send, connected, apply, resendSoon };
   showState();
   connect();
 })();

@@ -214,6 +214,87 @@ def test_a_chat_message_not_sent_is_sent_again_once_when_the_server_is_back(
     browser_problems.clear()
 
 
+class HeldPosts:
+    """POSTs to ``pattern`` held on their way until ``fail_all()`` makes them fail on
+    the network: a request that outlives an outage (a load balancer still trying the
+    server that went away) and fails only once the tab's socket is back."""
+
+    def __init__(self, page, pattern: str):
+        self.page, self.pattern, self.held = page, pattern, []
+        page.route(pattern, self._hold)
+
+    def _hold(self, route) -> None:
+        if route.request.method == "POST":
+            self.held.append(route)
+        else:
+            route.continue_()
+
+    def fail_all(self) -> None:
+        deadline = time.monotonic() + 10
+        while not self.held and time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)  # Playwright hands over routes while it waits
+        assert self.held, f"no POST to {self.pattern} was made"
+        for route in self.held:
+            route.abort("connectionrefused")
+        self.page.unroute(self.pattern)
+
+
+def test_a_chat_message_that_fails_after_the_tab_is_back_is_sent_again(
+    serve, server_db, sign_in, open_live, run_script, outage, browser_problems
+):
+    """The message's post fails after the socket has reconnected (so no "connected"
+    moment is left to resend it on): it is still sent, by itself, once."""
+    server = serve()
+    ada = server_db.run("user", "Ada Admin", "--role", "admin")
+    ben = server_db.run("user", "Ben Member")
+    room = run_script(PRIVATE_ROOM, ada["id"], ben["id"])["room"]
+    page = sign_in(server, ada)
+    open_live(page, f"{server.url}/chat/rooms/{room}/")
+
+    outage.stop(server)
+    expect(page.locator("body")).not_to_have_class(ONLINE)
+    posts = HeldPosts(page, "**/messages/")
+    box = page.locator("form[data-chat-composer] [data-chat-input]")
+    box.fill("Sent while the balancer looks for a server")
+    box.press("Enter")
+    server = outage.restart(server)
+    expect(page.locator("body")).to_have_class(ONLINE)
+    posts.fail_all()
+
+    messages = page.locator(f"#room-{room}-messages article.chat-message:not([data-pending])")
+    expect(messages.locator(".chat-body")).to_have_text(
+        ["Sent while the balancer looks for a server"], timeout=10000
+    )
+    expect(page.locator(f"#room-{room}-messages [data-pending]")).to_have_count(0)
+    assert run_script(COUNT_MESSAGES)["bodies"] == ["Sent while the balancer looks for a server"]
+    browser_problems.clear()  # the failed request's console line
+
+
+def test_a_comment_that_fails_after_the_tab_is_back_is_sent_again(
+    serve, server_db, sign_in, open_live, run_script, outage, browser_problems
+):
+    server = serve()
+    ada = server_db.run("user", "Ada Admin", "--role", "admin")
+    client = run_script(NEW_CLIENT, ada["id"])["id"]
+    page = sign_in(server, ada)
+    open_live(page, f"{server.url}/clients/{client}/")
+    form = page.locator(f"#comments-client-{client}-form")
+
+    outage.stop(server)
+    expect(page.locator("body")).not_to_have_class(ONLINE)
+    posts = HeldPosts(page, "**/comments/**")
+    form.locator("textarea[name=body]").fill("Renewal signed")
+    form.get_by_role("button", name="Comment").click()
+    outage.restart(server)
+    expect(page.locator("body")).to_have_class(ONLINE)
+    posts.fail_all()
+
+    comments = page.locator(f"#comments-client-{client}-list .comment-body")
+    expect(comments).to_have_text(["Renewal signed"], timeout=10000)
+    assert run_script(COUNT_COMMENTS)["bodies"] == ["Renewal signed"]
+    browser_problems.clear()
+
+
 def assert_the_bar_covers_nothing(page) -> None:
     """On a desktop and on a phone, the state bar overlaps neither the top bar, the
     main content nor (on a desktop) the person's name in the sidebar."""

@@ -11,8 +11,11 @@ import asyncio
 import http.client
 import json
 import logging
+import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from urllib.parse import urlencode
 
@@ -24,7 +27,7 @@ from records import services
 from tests.factories import DepartmentFactory, UserFactory
 from tests.live.test_processes import open_socket
 from tests.live_helpers import session_cookie
-from tests.servers import RedisServer
+from tests.servers import ROOT, RedisServer
 from workspace.live import layer
 from workspace.live.models import Event
 
@@ -211,3 +214,28 @@ async def test_the_site_answers_through_a_redis_outage_and_tabs_get_every_event(
     assert len(published) == 7  # three writes while Redis hung, three while down, one after
     for _, ids, _ in tabs:  # replay re-sends a few older ones too: only these count
         assert sorted(i for i in ids if i > floor) == published  # every event, once
+
+
+# A commit in a process's last moments (daphne got SIGTERM while a send was running):
+# atexit handlers run once threads can no longer start, as such a commit's hook does.
+PUBLISH_WHILE_STOPPING = """
+import atexit, logging, django
+django.setup()
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+from workspace.live import layer
+atexit.register(layer.send_from_sync, "probe.open", {"type": "probe"})
+"""
+
+
+def test_an_event_committed_while_the_process_stops_is_left_to_the_sweep_quietly():
+    stopping = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", PUBLISH_WHILE_STOPPING],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "workspace.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert stopping.returncode == 0, stopping.stderr
+    assert "Traceback" not in stopping.stderr, stopping.stderr
+    assert "the hubs' sweep delivers the event of probe.open" in stopping.stderr

@@ -192,7 +192,12 @@ def send_from_sync(topic: str, message: dict) -> None:
     layer is failing) the event is not queued: the hubs' sweep delivers it from
     the log.
     """
-    if not _sender_for(_loop_for_sending()).offer(topic, message):
+    try:
+        loop = _loop_for_sending()
+    except RuntimeError:  # the process is stopping (no new thread can start): no loop left
+        logger.info("Process stopping: the hubs' sweep delivers the event of %s", topic)
+        return
+    if not _sender_for(loop).offer(topic, message):
         outage.failed("send queue full", dropped=1)
 
 

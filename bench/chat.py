@@ -24,7 +24,7 @@ only; at most 400 sockets, 60 s of sending and waiting per rate.
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/ws_bench_chat
     REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python bench/chat.py    # both shapes: the curves
     REDIS_URL=... .venv/bin/python bench/chat.py --shape small --rates 50,100,150 --processes 1
-    .venv/bin/python bench/chat.py --toy    # CI: a few sockets on a throw-away SQLite database
+    .venv/bin/python bench/chat.py --toy    # CI: a few sockets ($DATABASE_URL or throw-away)
 
 People are ``chatbench-<n>@example.com`` (unusable passwords), a session
 each. The rate limit (``CHAT_SEND_RATE``) is raised for the run by a
@@ -55,6 +55,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # never bench/: its modules must not shadow the standard library's
 
+from bench._procs import async_part, json_part, read_json, run_part  # noqa: E402
+from bench.toy import free_port  # noqa: E402
 from bench.toy import people as bench_people  # noqa: E402
 from bench.ws_fanout import (  # noqa: E402 (after the path is set, when run as a script)
     cpu_seconds,
@@ -98,12 +100,12 @@ def create_tables() -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
 
 
-def prepare(layouts: dict[str, list[list[int]]], toy: bool) -> dict:
+def prepare(layouts: dict[str, list[list[int]]], throwaway: bool) -> dict:
     """The bench people, a session each, and each shape's rooms (made through chat.services)."""
     import django
 
     django.setup()
-    if toy:
+    if throwaway:
         create_tables()
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
@@ -463,7 +465,7 @@ def seed(args, shapes: list[str], workdir: Path) -> dict:
     run = {"cwd": ROOT, "env": env, "check": True}
     layouts = json.dumps({shape: layout(args, shape) for shape in shapes})
     made = subprocess.run(  # noqa: S603
-        [sys.executable, __file__, "_prepare", layouts, str(args.toy)],
+        [sys.executable, __file__, "_prepare", layouts, json.dumps(args.throwaway)],
         capture_output=True,
         text=True,
         **run,
@@ -545,6 +547,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--target", type=float, default=150, help="last-member p99 target, ms")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parser.add_argument("--toy", action="store_true", help="CI: a few sockets, about a second")
+    parser.set_defaults(throwaway=False)  # --toy without a database: a throw-away SQLite file
     args = parser.parse_args(argv)
     if args.toy:
         toy(args)
@@ -553,9 +556,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def toy(args) -> None:
-    """A few sockets on a throw-away SQLite database, one process, one low rate of each shape."""
-    args.database_url = f"sqlite:///{tempfile.mkdtemp(prefix='chat-bench-toy-')}/toy.sqlite3"
-    args.redis, args.processes, args.threads = None, "1", "0"
+    """A few sockets, one process, one low rate of each shape, on ``--database-url`` as it
+    is (CI's test database: migrated, maybe holding an earlier run's people and rooms,
+    which are reused), else on a throw-away SQLite file."""
+    if not args.database_url:
+        args.database_url = f"sqlite:///{tempfile.mkdtemp(prefix='chat-bench-toy-')}/toy.sqlite3"
+        args.throwaway = True
+    args.redis, args.processes, args.threads, args.port = None, "1", "0", free_port()
     args.members, args.senders, args.rooms, args.rates = 6, 2, 2, "4"
     args.warmup, args.seconds, args.drain = 0.2, 1, 5
 
@@ -576,12 +583,11 @@ def check(parser, args) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if argv and argv[0] == "_client":
-        raise_fd_limit()
-        asyncio.run(run_client(json.loads(Path(argv[1]).read_text())))
-        return 0
-    if argv and argv[0] == "_prepare":
-        print(json.dumps(prepare(json.loads(argv[1]), argv[2] == "True")))
+    parts = {
+        "_client": async_part(run_client, read_json),
+        "_prepare": json_part(prepare, json.loads, json.loads),
+    }
+    if run_part(argv, parts):
         return 0
     args = parse(argv)
     raise_fd_limit()

@@ -24,7 +24,7 @@ exits 1 if a page answers an error or its p95 is over ``--target`` ms.
     .venv/bin/python bench/pages.py --reports --target 300 # every report, computed each time
     .venv/bin/python bench/pages.py --api                  # the REST API's list endpoints
     .venv/bin/python bench/pages.py --emails               # a client with 2,000 emails
-    .venv/bin/python bench/pages.py --toy                  # CI: a throw-away SQLite database
+    .venv/bin/python bench/pages.py --toy                  # CI: $DATABASE_URL, else a new SQLite
 
 The long-timeline client (``--timeline``, default 2,000 entries) is the
 client with the most timeline entries; the bench tops it up the first time.
@@ -32,9 +32,10 @@ Run with DEBUG on only for settings' sake (no SECRET_KEY, no collected static
 files needed): timings are taken with ``settings.DEBUG`` switched off, so no
 query log is kept, except for the one counting run.
 
-``--toy`` (for CI, a few seconds) builds a throw-away SQLite database with a
-few rows of every list, requests each list once over HTTP and exits non-zero
-if any page fails; its timings mean nothing.
+``--toy`` (for CI, a few seconds) adds a few rows of every list to the database
+given (``$DATABASE_URL``: CI's test database, so PostgreSQL's own SQL is run too),
+else to a throw-away SQLite file, requests each list once over HTTP and exits
+non-zero if any page fails; its timings mean nothing.
 """
 
 import argparse
@@ -578,10 +579,12 @@ def use_toy_database() -> None:
     os.environ.pop("REDIS_URL", None)
 
 
-def fill_toy_database(email: str) -> None:
-    """Tables straight from the models (no migrations: seconds, not half a minute), the rows
-    the migrations seed, the demo's people, a few clients with their contacts, deals and
-    tickets, and a task of the person signed in."""
+def fill_toy_database(email: str, *, create_tables: bool) -> None:
+    """On a throw-away file (``create_tables``) the tables straight from the models (no
+    migrations: seconds, not half a minute) and the rows the migrations seed; on the
+    database given (CI's test database, migrated) what is there. Then the demo's people,
+    a few clients with their contacts, deals and tickets, and a task of the person
+    signed in."""
     from importlib import import_module
 
     from django.apps import apps
@@ -593,11 +596,12 @@ def fill_toy_database(email: str) -> None:
     from demo.people import seed_people
     from records import services
 
-    database = settings.DATABASES["default"]
-    database["TEST"] = {"NAME": database["NAME"], "MIGRATE": False}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # a toy
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    import_module("records.migrations.0002_seed_defaults").seed(apps, None)
+    if create_tables:
+        database = settings.DATABASES["default"]
+        database["TEST"] = {"NAME": database["NAME"], "MIGRATE": False}
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        import_module("records.migrations.0002_seed_defaults").seed(apps, None)
     seed_people()
     seed_scale(TOY_CLIENTS, report=lambda line: None)
     person = User.objects.get(email=email)
@@ -640,6 +644,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         metavar="SECONDS",
         help="with --http: pages/s of the daphne process, the measured pages in turn",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="PATH",
+        help="only the page at this path with its query, e.g. /clients/?sort=owner (repeatable)",
+    )
     parser.add_argument("--tabs", type=int, default=4, help="concurrent tabs for --throughput")
     parser.add_argument(
         "--toy", action="store_true", help="CI: lists once over HTTP on a throw-away database"
@@ -654,7 +664,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
-    if args.toy:
+    throwaway = args.toy and not os.environ.get("DATABASE_URL")
+    if throwaway:
         use_toy_database()
     if args.http:
         import secrets
@@ -664,7 +675,7 @@ def main(argv: list[str]) -> int:
 
     django.setup()
     if args.toy:
-        fill_toy_database(args.user)
+        fill_toy_database(args.user, create_tables=throwaway)
     if args.reports:
         from django.conf import settings
 
@@ -693,6 +704,8 @@ def run(args, user, counter: InProcess, fetcher) -> int:
     show_header(args.target, "daphne CPU" if args.http else "Python CPU")
     results, skipped = [], []
     for page in pages(args):
+        if args.only and not any(part == page_path(page) for part in args.only):
+            continue
         outcome = measure(fetcher, counter, page, args)
         if isinstance(outcome, Skipped):
             print(outcome.reason, flush=True)

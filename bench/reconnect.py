@@ -48,6 +48,7 @@ import time  # noqa: E402
 import urllib.request  # noqa: E402
 
 from bench import toy  # noqa: E402
+from bench._procs import async_part, json_part, read_json, run_part  # noqa: E402
 from bench.ws_fanout import (  # noqa: E402
     cpu_seconds,
     open_tab,
@@ -539,19 +540,13 @@ def broken(result: dict, tabs: int) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if argv and argv[0] == "_client":
-        raise_fd_limit()
-        asyncio.run(run_client(json.loads(Path(argv[1]).read_text())))
-        return 0
-    if argv and argv[0] == "_prepare":
-        print(json.dumps(prepare(int(argv[1]), int(argv[2]))))
-        return 0
-    if argv and argv[0] == "_publish":
-        publish(argv[2:], float(argv[1]))
-        return 0
-    if argv and argv[0] == "_baseline":
-        raise_fd_limit()
-        asyncio.run(run_baseline_server(int(argv[1])))
+    parts = {
+        "_client": async_part(run_client, read_json),
+        "_prepare": json_part(prepare, int, int),
+        "_publish": lambda rate, *topics: publish(list(topics), float(rate)),
+        "_baseline": async_part(run_baseline_server, int),
+    }
+    if run_part(argv, parts):
         return 0
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

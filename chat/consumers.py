@@ -29,7 +29,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from chat import events, services
-from chat.models import Message
 from chat.policies import access_room
 from workspace import live
 from workspace.live.actions import run_in_database
@@ -67,6 +66,8 @@ async def _run(socket, about: dict, work, room_id: int, *args):
         return await run_in_database(room_id, work, socket.user, room_id, *args)
     except Http404 as error:
         socket.send_error("not_found", str(error) or "No such room.", **about)
+    except services.ParentNotFound:
+        socket.send_error("not_found", "No such message in this room.", **about)
     except PermissionDenied as error:
         socket.send_error("forbidden", str(error) or "You cannot do that here.", **about)
     except services.RateLimited as error:
@@ -81,15 +82,8 @@ async def _run(socket, about: dict, work, room_id: int, *args):
 
 
 def _post(user, room_id: int, body: str, client_id: str, parent_id: int | None) -> dict:
-    actor = _actor(user)
-    room = access_room(actor, room_id)
-    parent = None
-    if parent_id is not None:
-        parent = Message.objects.filter(pk=parent_id, room=room).first()
-        if parent is None:
-            raise Http404("No such message in this room.")
-    message, created = services.post_message(
-        actor=actor, room=room, body=body, client_id=client_id, parent=parent
+    message, created = services.send_message(
+        actor=user, room_id=room_id, body=body, client_id=client_id, parent=parent_id
     )
     return {"room": message.room_id, "message": message.pk, "seq": message.seq, "created": created}
 

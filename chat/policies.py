@@ -34,6 +34,11 @@ def _membership(user, room: Room) -> Membership | None:
     return cache[user.pk]
 
 
+def remember_membership(room: Room, user, membership: Membership | None) -> None:
+    """Tell ``_membership`` the person's row in ``room`` (None: none), read with the room."""
+    room.__dict__.setdefault("_chat_memberships", {})[user.pk] = membership
+
+
 def forget_memberships(room: Room) -> None:
     """Drop what ``_membership`` remembered on this instance (after members changed)."""
     room.__dict__.pop("_chat_memberships", None)

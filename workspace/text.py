@@ -15,6 +15,7 @@ no SVG or MathML.
 """
 
 import re
+import threading
 from functools import partial
 from urllib.parse import unquote
 
@@ -65,22 +66,34 @@ def _link_rel(attrs: dict, new: bool = False) -> dict:
     return attrs
 
 
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
-    filters=[partial(LinkifyFilter, callbacks=[_link_rel], skip_tags={"pre", "code"})],
-)
+# bleach's Cleaner and a Markdown instance keep their parser's state between calls, so
+# one shared by two threads mixes two people's texts (chat sends render in parallel
+# lanes: workspace/live/actions.py). Each thread has its own, made once and reused
+# (a new Markdown per text cost a chat send 0.4 ms more: docs/PERFORMANCE.md).
+_per_thread = threading.local()
+
+
+def _cleaner() -> bleach.Cleaner:
+    if not hasattr(_per_thread, "cleaner"):
+        _per_thread.cleaner = bleach.Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            protocols=ALLOWED_PROTOCOLS,
+            strip=True,
+            strip_comments=True,
+            filters=[partial(LinkifyFilter, callbacks=[_link_rel], skip_tags={"pre", "code"})],
+        )
+    return _per_thread.cleaner
 
 
 def _markdown() -> markdown.Markdown:
-    md = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
-    # Raw HTML is text, not markup: never let a typed tag through to the parser.
-    md.preprocessors.deregister("html_block")
-    md.inlinePatterns.deregister("html")
-    return md
+    if not hasattr(_per_thread, "markdown"):
+        md = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+        # Raw HTML is text, not markup: never let a typed tag through to the parser.
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        _per_thread.markdown = md
+    return _per_thread.markdown.reset()
 
 
 def render_markdown(text: str) -> str:
@@ -88,7 +101,7 @@ def render_markdown(text: str) -> str:
     if not text:
         return ""
     html = _markdown().convert(text)
-    return _cleaner.clean(html).strip()
+    return _cleaner().clean(html).strip()
 
 
 # --- Incoming mail HTML (integrations/mail/inbound) ------------------------------------

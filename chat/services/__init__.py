@@ -24,12 +24,14 @@ from chat.services.members import (
     set_member_role,
 )
 from chat.services.messages import (
+    ParentNotFound,
     RateLimited,
     delete_message,
     edit_message,
     highlight_message,
     post_message,
     post_system_message,
+    send_message,
     toggle_reaction,
 )
 
@@ -40,6 +42,7 @@ from chat.services.reading import mark_read
 from chat.services.rooms import create_room, open_client_room, open_department_room, open_direct
 
 __all__ = [
+    "ParentNotFound",
     "RateLimited",
     "add_members",
     "create_room",
@@ -55,6 +58,7 @@ __all__ = [
     "post_message",
     "post_system_message",
     "remove_member",
+    "send_message",
     "set_member_role",
     "toggle_reaction",
 ]

@@ -10,15 +10,23 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Department, User
 from accounts.services import notify
 from chat import events, policies, selectors
-from chat.models import CLIENT_ID_MAX_LENGTH, MESSAGE_MAX_LENGTH, Message, Reaction, Room
+from chat.models import (
+    CLIENT_ID_MAX_LENGTH,
+    MESSAGE_MAX_LENGTH,
+    Membership,
+    Message,
+    Reaction,
+    Room,
+)
 from chat.services.base import _check_text, _lock_room, _require
 from chat.services.reading import _read_up_to
 from chat.services.rooms import open_client_room
@@ -45,6 +53,13 @@ class RateLimited(ValidationError):
             f"You are sending messages too fast. Wait {retry_after} s and send again.",
             code="rate_limited",
         )
+
+
+class ParentNotFound(ValidationError):
+    """A reply to a message that is not in the room (or does not exist)."""
+
+    def __init__(self):
+        super().__init__({"parent": "Reply to a message of this room."}, code="no_parent")
 
 
 def _lock_message(message: Message) -> Message:
@@ -79,9 +94,14 @@ def _check_client_id(client_id) -> str | None:
     return client_id
 
 
+def _send_rate() -> tuple[tuple[int, int], ...]:
+    """The per-person limits: (count, seconds) pairs (``CHAT_SEND_RATE``)."""
+    return tuple(getattr(settings, "CHAT_SEND_RATE", DEFAULT_SEND_RATE) or ())
+
+
 def _check_rate(actor: User) -> None:
-    """Refuse a send beyond the per-person limits (``CHAT_SEND_RATE``: (count, seconds) pairs)."""
-    limits = getattr(settings, "CHAT_SEND_RATE", DEFAULT_SEND_RATE)
+    """Refuse a send beyond the per-person limits (``_send_rate``)."""
+    limits = _send_rate()
     if not limits:
         return
     now = timezone.now()
@@ -145,6 +165,8 @@ def _draft(body) -> Draft:
 def _mentioned(room: Room, draft: Draft, actor: User) -> list[User]:
     """Whom a message mentions: people named, and members of departments named -- only
     those who may read the room (a private room's @department reaches its members alone)."""
+    if not (draft.people or draft.departments):
+        return []  # most messages name nobody: no query to build
     named = Q(pk__in=[person.pk for person in draft.people])
     if draft.departments:
         named |= Q(departments__in=draft.departments)
@@ -175,12 +197,12 @@ def _set_references(message: Message, draft: Draft, mentioned, *, new: bool = Fa
             related.add(*values)
 
 
-def _sent_before(actor: User, room: Room, client_id: str | None) -> Message | None:
+def _sent_before(actor: User, room_id: int, client_id: str | None) -> Message | None:
     """The message this send already made (a retry), if any."""
     if client_id is None:
         return None
     sent = Message.objects.filter(author=actor, client_id=client_id).first()
-    if sent is not None and sent.room_id != room.pk:
+    if sent is not None and sent.room_id != room_id:
         raise ValidationError(
             {"client_id": "This message id was used in another room; make a new one."},
             code="bad_id",
@@ -196,11 +218,131 @@ def _thread_root(parent, room: Room) -> Message:
     pk = parent.pk if isinstance(parent, Message) else policies.as_pk(parent)
     found = Message.objects.filter(pk=pk, room=room).values_list("pk", "parent_id").first()
     if found is None:
-        raise ValidationError({"parent": "Reply to a message of this room."})
+        raise ParentNotFound
     root = Message.objects.select_for_update().get(pk=found[1] or found[0])
     if root.is_deleted:
         raise ValidationError({"parent": "That message was deleted; its thread is closed."})
     return root
+
+
+# The room locked, the person's membership row (its columns as own_<column>) and, per send
+# rate limit, how many messages they sent within its window (sent_<n>). Written out: the
+# ORM's compiling of the same query (a filtered join, count subqueries) cost a send more
+# CPU than the three statements it replaces (bench/chat.py; docs/PERFORMANCE.md).
+MEMBERSHIP_COLUMNS = ("id", "role", "last_read_seq", "is_member")
+LOCK_FOR_POST = """
+    SELECT room.*, {membership}{counts}
+    FROM {rooms} room
+    LEFT JOIN {memberships} own ON own.room_id = room.id AND own.user_id = %s
+    WHERE room.id = %s{lock}
+"""
+SENT_WITHIN = (
+    ", (SELECT COUNT(*) FROM {messages} WHERE author_id = %s AND created_at > %s) sent_{n}"
+)
+
+
+def _lock_for_post_sql(limits, database: str) -> str:
+    return LOCK_FOR_POST.format(
+        membership=", ".join(f"own.{column} AS own_{column}" for column in MEMBERSHIP_COLUMNS),
+        counts="".join(
+            SENT_WITHIN.format(messages=Message._meta.db_table, n=n) for n in range(len(limits))
+        ),
+        rooms=Room._meta.db_table,
+        memberships=Membership._meta.db_table,
+        lock=" FOR UPDATE OF room"
+        if connections[database].features.has_select_for_update_of
+        else "",
+    )
+
+
+def _lock_for_post(actor: User, room_id: int) -> Room | None:
+    """The room locked for a post (None if gone), the policies told the actor's membership,
+    and ``room.over_rate``: whether a send rate limit may be reached (``_check_rate`` says).
+
+    The counts are read at the statement's start, before it waits for the lock: two sends
+    of one person racing in two processes may pass the limit by one message.
+    """
+    database, limits, now = Room.objects.db, _send_rate(), timezone.now()
+    params = [
+        value for _, seconds in limits for value in (actor.pk, now - timedelta(seconds=seconds))
+    ]
+    rooms = Room.objects.raw(_lock_for_post_sql(limits, database), [*params, actor.pk, room_id])
+    room = next(iter(rooms), None)
+    if room is None:
+        return None
+    policies.remember_membership(room, actor, _own_membership(room, actor, database))
+    room.over_rate = any(getattr(room, f"sent_{n}") >= count for n, (count, _) in enumerate(limits))
+    return room
+
+
+def _own_membership(room: Room, person: User, database: str) -> Membership | None:
+    """The membership row read with the room by ``_lock_for_post`` (None: the person has none)."""
+    if room.own_id is None:
+        return None
+    known = {column: getattr(room, f"own_{column}") for column in MEMBERSHIP_COLUMNS}
+    known |= {"room_id": room.pk, "user_id": person.pk}
+    names = [f.attname for f in Membership._meta.concrete_fields if f.attname in known]
+    return Membership.from_db(database, names, [known[name] for name in names])
+
+
+def _draft_or_error(body) -> Draft | ValidationError:
+    """The draft, or why the text cannot be posted: raised only after the permission check
+    (DESIGN §3: the right first, then the input), while the draft is made before the room
+    is locked (rendering Markdown is the slow part of a send)."""
+    try:
+        return _draft(body)
+    except ValidationError as error:
+        return error
+
+
+def _post_in(actor: User, room_id: int, draft, client_id, parent, *, refuse):
+    """The checks and the post, in the caller's transaction, from the room lock on.
+
+    One statement reads the room locked, the actor's membership and how many
+    messages they sent lately (``_lock_for_post``). A retried send is found by the unique
+    ``(author, client_id)`` constraint when its message is inserted (the
+    caller catches the IntegrityError), not looked up first: retries are rare,
+    every send paid the look-up. A room that is gone or hidden from the actor
+    raises ``refuse(room)``.
+    """
+    room = _lock_for_post(actor, room_id)
+    if room is None or not policies.can_view_room(actor, room):
+        raise refuse(room)
+    _require(policies.can_post(actor, room), "You cannot post in this room.")
+    if isinstance(draft, ValidationError):
+        raise draft
+    try:
+        if room.over_rate:
+            _check_rate(actor)  # the times, for how long to wait
+    except RateLimited:
+        sent = _sent_before(actor, room_id, client_id)
+        if sent is None:
+            raise
+        return sent, False  # a retry is answered, even at the limit
+    root = None if parent is None else _thread_root(parent, room)
+    return _post(actor, room, draft, client_id, root), True
+
+
+def _post_once(actor: User, room_id: int, draft, client_id, parent, *, refuse):
+    """``_post_in`` in a transaction of its own; a retried send returns its first message."""
+    try:
+        with transaction.atomic():
+            return _post_in(actor, room_id, draft, client_id, parent, refuse=refuse)
+    except IntegrityError:  # the id was used before (a retry), or in another room
+        sent = _sent_before(actor, room_id, client_id)
+        if sent is None:
+            raise
+        return sent, False
+
+
+def _refused_post(room: Room | None) -> Exception:
+    if room is None:
+        return ValidationError("This room no longer exists.")
+    return PermissionDenied("You cannot post in this room.")
+
+
+def _no_such_room(_room: Room | None) -> Exception:
+    return Http404("No such room.")  # missing or hidden: the same answer
 
 
 def post_message(
@@ -216,28 +358,45 @@ def post_message(
     Returns ``(message, created)``. A send carrying a ``client_id`` the actor
     used before in this room returns the message already posted with it
     (``created`` is False) and publishes nothing: a retried send never creates
-    a duplicate, even when both copies arrive at once (the room lock
-    serializes them). Raises PermissionDenied (no right to post: not a member,
-    left the room), ValidationError (empty, too long, bad id, a parent in
-    another room or a deleted thread) or RateLimited (nothing saved).
+    a duplicate, even when both copies arrive at once (the database's unique
+    constraint refuses the second). Raises PermissionDenied (no right to post:
+    not a member, left the room), ValidationError (empty, too long, bad id, a
+    parent in another room or a deleted thread, the room gone) or RateLimited
+    (nothing saved).
     """
     client_id = _check_client_id(client_id)
-    _require(policies.can_post(actor, room), "You cannot post in this room.")
-    draft = _draft(body)
-    try:
-        with transaction.atomic():
-            room = _lock_room(room)
-            sent = _sent_before(actor, room, client_id)
-            if sent is not None:
-                return sent, False
-            _check_rate(actor)
-            root = None if parent is None else _thread_root(parent, room)
-            return _post(actor, room, draft, client_id, root), True
-    except IntegrityError:  # the same id sent to two rooms at once
-        sent = _sent_before(actor, room, client_id)
-        if sent is None:
-            raise
-        return sent, False
+    draft = _draft_or_error(body)
+    return _post_once(actor, room.pk, draft, client_id, parent, refuse=_refused_post)
+
+
+def send_message(
+    *,
+    actor: User,
+    room_id: int,
+    body: str,
+    client_id: str | None = None,
+    parent: Message | int | None = None,
+) -> tuple[Message, bool]:
+    """``post_message`` for a frame from the socket: the room by id, the actor as the socket
+    knew them when it opened.
+
+    The actor is read again (a deactivated person's open tab cannot write:
+    PermissionDenied); a room that does not exist or that they may not see
+    raises Http404 (the same answer for both). Otherwise as ``post_message``,
+    in fewer statements (the bench sends thousands: bench/chat.py).
+    """
+    actor = _still_active(actor)
+    client_id = _check_client_id(client_id)
+    draft = _draft_or_error(body)
+    return _post_once(actor, room_id, draft, client_id, parent, refuse=_no_such_room)
+
+
+def _still_active(user) -> User:
+    """The person as stored now."""
+    actor = next(iter(User.objects.filter(pk=user.pk, is_active=True).order_by()[:1]), None)
+    if actor is None:
+        raise PermissionDenied("Your account is no longer active.")
+    return actor
 
 
 def _post(actor: User, room: Room, draft: Draft, client_id, root) -> Message:

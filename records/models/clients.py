@@ -209,6 +209,12 @@ class Client(models.Model):
     )
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
+    # Its deals still open and tickets not resolved, for the list's sorts: written only by
+    # records.services.counts.recount_open_work (see its module), never by a save.
+    open_deal_count = models.PositiveIntegerField(default=0, editable=False)
+    open_ticket_count = models.PositiveIntegerField(default=0, editable=False)
+
+    COUNTERS = frozenset({"open_deal_count", "open_ticket_count"})
 
     class Meta:
         ordering = ["name", "pk"]
@@ -220,14 +226,36 @@ class Client(models.Model):
                 name="client_live_lifecycle",
             ),
             models.Index(fields=["owner", "-updated_at"], name="client_owner_updated"),
+            # Sorted by owner: each owner's live clients in id order, the owners walked
+            # in name order (an index on the user's name, accounts).
+            models.Index(
+                fields=["owner", "id"],
+                condition=Q(archived=False, merged_into__isnull=True),
+                name="client_live_owner",
+            ),
             models.Index(fields=["archived", "-updated_at"], name="client_archived_updated"),
             models.Index(fields=["name"], name="client_name"),
             models.Index(fields=["domain"], name="client_domain"),
             models.Index(fields=["phone"], name="client_phone"),
+            # The client list sorted by open deals or open tickets (either way round).
+            models.Index(fields=["open_deal_count", "id"], name="client_open_deals"),
+            models.Index(fields=["open_ticket_count", "id"], name="client_open_tickets"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, **kwargs):
+        """Saving a client read earlier must not write back the counters it read then (a
+        deal opened meanwhile would be uncounted): an update leaves them out unless named."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            left_out = self.COUNTERS | self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.attname
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.attname not in left_out
+            ]
+        super().save(**kwargs)
 
     def clean_fields(self, exclude=None):
         # Normalize before the field validators run, so " WWW.Acme.com " is valid.
@@ -263,7 +291,13 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
-        indexes = [models.Index(fields=["name"], name="contact_name")]
+        indexes = [
+            # The contact list's order (name, then id): a page is the first matching entries,
+            # with no sort of the contacts sharing a name (a common one: hundreds).
+            models.Index(fields=["name", "id"], name="contact_name_id"),
+            # The contact list sorted by preferred channel (either way round).
+            models.Index(fields=["preferred_channel", "id"], name="contact_channel"),
+        ]
 
     def __str__(self) -> str:
         return self.name

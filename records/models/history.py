@@ -79,6 +79,14 @@ class TimelineEntry(models.Model):
         indexes = [
             models.Index(fields=["client", "-created_at"], name="timeline_client_new"),
             models.Index(fields=["client", "kind", "-created_at"], name="timeline_client_kind"),
+            # Clients with (or without) recent activity: marketing's "last activity" segments.
+            # PostgreSQL reads the recent entries once from it and hashes their clients,
+            # rather than probing the entries of each client in turn.
+            models.Index(
+                fields=["client", "created_at"],
+                condition=models.Q(kind__in=["call", "meeting", "email", "note"]),  # ACTIVITIES
+                name="timeline_client_activity",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -267,6 +267,8 @@ class Handoff(models.Model):
             models.Index(fields=["to_department", "status", "-created_at"], name="handoff_inbox"),
             models.Index(fields=["to_user", "status"], name="handoff_to_user_status"),
             models.Index(fields=["from_department", "-created_at"], name="handoff_from_dept"),
+            # The inbox's Answered tab, most recent first (records/selectors/handoff_pages.py).
+            models.Index(fields=["-answered_at", "-created_at", "-id"], name="handoff_answered"),
         ]
         constraints = [
             models.CheckConstraint(

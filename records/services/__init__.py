@@ -32,6 +32,7 @@ from records.services.comments import (
     post_comment,
     resolve_mentions,
 )
+from records.services.counts import recount_open_work
 from records.services.deals import (
     create_deal,
     default_pipeline,
@@ -95,6 +96,7 @@ __all__ = [
     "post_comment",
     "rate_ticket",
     "reassign_task",
+    "recount_open_work",
     "remind_assignee",
     "remove_checklist_item",
     "resolve_mentions",

@@ -32,6 +32,7 @@ from records.services.base import (
     last_change,
 )
 from records.services.chat_lines import literal, tell_client_room
+from records.services.counts import recount_open_work
 from records.timeline import add_entry
 
 # Amounts in a chat line: "€12,000"; other currencies by their code ("12,000 CHF").
@@ -133,6 +134,7 @@ def create_deal(
         )
         deal.full_clean()
         deal.save()
+        recount_open_work([client.pk])
         entry = add_entry(
             actor=actor,
             client_id=client.pk,
@@ -198,8 +200,11 @@ def move_deal(
         elif not stage.is_closed:
             deal.closed_at = None
         deal.updated_at = timezone.now()
+        old_status = deal.status
         deal.full_clean()
         deal.save()
+        if deal.status != old_status:
+            recount_open_work([deal.client_id])
         payload = {
             "id": deal.pk,
             "from_stage": old_stage.pk,
@@ -327,4 +332,5 @@ def delete_deal(*, actor: User, deal: Deal) -> None:
             summary=f"{actor} deleted deal {deal} ({deal.amount} {deal.currency})",
         )
         deal.delete()
+        recount_open_work([deal.client_id])
         events.publish(topics, "deal.deleted", payload | {"timeline": entry.pk})

@@ -19,6 +19,7 @@ from records.services.base import (
     _current,
     _require,
 )
+from records.services.counts import recount_open_work
 from records.timeline import add_entry
 
 # Fields a merge can take from the losing client (custom fields too, as "custom.<key>").
@@ -96,6 +97,7 @@ def merge_clients(
             many: model.objects.filter(client=loser).update(client=survivor)
             for _, many, model in MOVED
         }
+        recount_open_work([survivor.pk, loser.pk])
         _retire(actor, loser, survivor)
         entry = _merge_entries(actor, survivor, loser, moved, changes)
         events.publish(

@@ -27,6 +27,7 @@ from records.services.base import (
     change_summary,
 )
 from records.services.chat_lines import literal, tell_client_room
+from records.services.counts import recount_open_work
 from records.timeline import add_entry
 
 
@@ -63,6 +64,7 @@ def create_ticket(
         )
         ticket.full_clean()
         ticket.save()
+        recount_open_work([client.pk])
         entry = add_entry(
             actor=actor,
             client_id=client.pk,
@@ -106,6 +108,8 @@ def set_ticket_status(*, actor: User, ticket: Ticket, status: str) -> Ticket:
         ticket.updated_at = moment
         ticket.full_clean()
         ticket.save()
+        if (old in Ticket.RESOLVED) != (status in Ticket.RESOLVED):
+            recount_open_work([ticket.client_id])
         change = _audit(actor=actor, obj=ticket, field="status", old=old, new=status)
         entry = add_entry(
             actor=actor,

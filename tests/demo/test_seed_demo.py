@@ -167,6 +167,20 @@ def test_the_book_has_the_promised_records(seeded, db):
     assert {*TimelineEntry.ACTIVITIES, "created", "field", "comment", "deal", "ticket"} <= kinds
 
 
+def test_every_client_counts_its_open_deals_and_tickets(seeded, db):
+    """The book's deals and tickets are bulk rows: the counters the lists sort by
+    (records/services/counts.py) are set after them, for the scaled clients too."""
+    unresolved = ~Q(tickets__status__in=Ticket.RESOLVED)
+    counted = Client.objects.annotate(
+        deals_open=Count("deals", filter=Q(deals__status=Deal.Status.OPEN), distinct=True),
+        tickets_open=Count("tickets", filter=unresolved, distinct=True),
+    )
+    assert not counted.exclude(open_deal_count=F("deals_open")).exists()
+    assert not counted.exclude(open_ticket_count=F("tickets_open")).exists()
+    assert Client.objects.filter(open_deal_count__gt=0).count() > 100
+    assert Client.objects.filter(open_ticket_count__gt=0).count() > 20
+
+
 def test_the_book_looks_like_a_year_of_work(seeded, db):
     assert not Deal.objects.filter(status="lost", loss_reason=None).exists()
     closed_months = {d.closed_at.strftime("%Y-%m") for d in Deal.objects.exclude(status="open")}

@@ -1,5 +1,7 @@
 """workspace.text.render_markdown: Markdown in, inert HTML out, for every piece of user text."""
 
+import sys
+import threading
 from html.parser import HTMLParser
 
 import pytest
@@ -136,3 +138,32 @@ def test_line_breaks_are_kept():
 
 def test_empty_text_renders_empty():
     assert render_markdown("") == ""
+
+
+def test_texts_rendered_at_once_in_many_threads_are_never_mixed():
+    """Chat sends render in parallel lanes: each text comes out as it does alone (one
+    shared bleach Cleaner gave empty or another person's HTML)."""
+    texts = [
+        f"**Person {n}** wrote [a link](https://example.com/{n}) and\n\n- item {n}\n"
+        f"- see www.site{n}.example\n\n```\ncode {n}\n```"
+        for n in range(12)
+    ]
+    alone = [render_markdown(text) for text in texts]
+    wrong = []
+
+    def render(n: int) -> None:
+        for _ in range(100):
+            if (html := render_markdown(texts[n])) != alone[n]:
+                wrong.append((n, html))
+
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads take turns inside a render, as under load
+    try:
+        threads = [threading.Thread(target=render, args=(n,)) for n in range(len(texts))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switching)
+    assert not wrong, f"{len(wrong)} renders differed, e.g. {wrong[0]}"

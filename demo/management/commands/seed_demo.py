@@ -29,6 +29,7 @@ from demo.marketing import seed_marketing
 from demo.meetings import seed_calendar
 from demo.people import DEMO_PASSWORD, LOGIN_EMAIL, PEOPLE, seed_people
 from records.models import Client, Contact, Deal, Ticket, TimelineEntry
+from records.services import recount_open_work
 from reports.models import ClientHealth
 from reports.services import rescore_all
 
@@ -74,6 +75,7 @@ class Command(BaseCommand):
         if scale > 0:
             self.seed_scale(scale)
         if wrote_book or scale > 0:
+            recount_open_work()  # the book's deals and tickets are written in bulk
             self.seed_part("Client health", score_clients)
         refresh_statistics()
         self.stdout.write(f"Sign in as {LOGIN_EMAIL} with password {DEMO_PASSWORD}")

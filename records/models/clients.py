@@ -233,6 +233,11 @@ class Client(models.Model):
                 condition=Q(archived=False, merged_into__isnull=True),
                 name="client_live_owner",
             ),
+            models.Index(  # sorted by department: each department's clients in id order
+                fields=["department", "id"],
+                condition=Q(archived=False, merged_into__isnull=True),
+                name="client_live_department",
+            ),
             models.Index(fields=["archived", "-updated_at"], name="client_archived_updated"),
             models.Index(fields=["name"], name="client_name"),
             models.Index(fields=["domain"], name="client_domain"),

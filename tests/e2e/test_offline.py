@@ -89,6 +89,38 @@ def outage(server_db):
         server.stop()
 
 
+@pytest.fixture
+def client_tab(serve, server_db, sign_in, open_live, run_script):
+    """Ada's tab on a client's page (on a daphne of its own): ``(server, page, client)``."""
+    server = serve()
+    ada = server_db.run("user", "Ada Admin", "--role", "admin")
+    client = run_script(NEW_CLIENT, ada["id"])["id"]
+    page = sign_in(server, ada)
+    open_live(page, f"{server.url}/clients/{client}/")
+    return server, page, client
+
+
+@pytest.fixture
+def private_room(serve, server_db, run_script):
+    """A daphne, and Ada's private room with Ben in it: ``(server, {"ada", "ben"}, room)``."""
+    server = serve()
+    people = {
+        "ada": server_db.run("user", "Ada Admin", "--role", "admin"),
+        "ben": server_db.run("user", "Ben Member"),
+    }
+    room = run_script(PRIVATE_ROOM, people["ada"]["id"], people["ben"]["id"])["room"]
+    return server, people, room
+
+
+@pytest.fixture
+def room_tab(private_room, sign_in, open_live):
+    """Ada's tab on the private room: ``(server, page, room)``."""
+    server, people, room = private_room
+    page = sign_in(server, people["ada"])
+    open_live(page, f"{server.url}/chat/rooms/{room}/")
+    return server, page, room
+
+
 def test_an_offline_tab_says_so_within_two_seconds(serve, server_db, sign_in, open_live):
     server = serve()
     ada = server_db.run("user", "Ada Admin", "--role", "admin")
@@ -159,13 +191,9 @@ def test_back_within_two_seconds_of_a_server_restart(serve, server_db, sign_in, 
 
 
 def test_a_comment_posted_while_the_server_is_down_is_sent_once_when_it_is_back(
-    serve, server_db, sign_in, open_live, run_script, outage, browser_problems
+    client_tab, run_script, outage, browser_problems
 ):
-    server = serve()
-    ada = server_db.run("user", "Ada Admin", "--role", "admin")
-    client = run_script(NEW_CLIENT, ada["id"])["id"]
-    page = sign_in(server, ada)
-    open_live(page, f"{server.url}/clients/{client}/")
+    server, page, client = client_tab
     form = page.locator(f"#comments-client-{client}-form")
     box = form.locator("textarea[name=body]")
 
@@ -188,14 +216,9 @@ def test_a_comment_posted_while_the_server_is_down_is_sent_once_when_it_is_back(
 
 
 def test_a_chat_message_not_sent_is_sent_again_once_when_the_server_is_back(
-    serve, server_db, sign_in, open_live, run_script, outage, browser_problems
+    room_tab, run_script, outage, browser_problems
 ):
-    server = serve()
-    ada = server_db.run("user", "Ada Admin", "--role", "admin")
-    ben = server_db.run("user", "Ben Member")
-    room = run_script(PRIVATE_ROOM, ada["id"], ben["id"])["room"]
-    page = sign_in(server, ada)
-    open_live(page, f"{server.url}/chat/rooms/{room}/")
+    server, page, room = room_tab
 
     outage.stop(server)
     expect(page.locator("body")).not_to_have_class(ONLINE)
@@ -240,16 +263,11 @@ class HeldPosts:
 
 
 def test_a_chat_message_that_fails_after_the_tab_is_back_is_sent_again(
-    serve, server_db, sign_in, open_live, run_script, outage, browser_problems
+    room_tab, run_script, outage, browser_problems
 ):
     """The message's post fails after the socket has reconnected (so no "connected"
     moment is left to resend it on): it is still sent, by itself, once."""
-    server = serve()
-    ada = server_db.run("user", "Ada Admin", "--role", "admin")
-    ben = server_db.run("user", "Ben Member")
-    room = run_script(PRIVATE_ROOM, ada["id"], ben["id"])["room"]
-    page = sign_in(server, ada)
-    open_live(page, f"{server.url}/chat/rooms/{room}/")
+    server, page, room = room_tab
 
     outage.stop(server)
     expect(page.locator("body")).not_to_have_class(ONLINE)
@@ -271,13 +289,9 @@ def test_a_chat_message_that_fails_after_the_tab_is_back_is_sent_again(
 
 
 def test_a_comment_that_fails_after_the_tab_is_back_is_sent_again(
-    serve, server_db, sign_in, open_live, run_script, outage, browser_problems
+    client_tab, run_script, outage, browser_problems
 ):
-    server = serve()
-    ada = server_db.run("user", "Ada Admin", "--role", "admin")
-    client = run_script(NEW_CLIENT, ada["id"])["id"]
-    page = sign_in(server, ada)
-    open_live(page, f"{server.url}/clients/{client}/")
+    server, page, client = client_tab
     form = page.locator(f"#comments-client-{client}-form")
 
     outage.stop(server)
@@ -320,12 +334,10 @@ def overlapping(one: dict, other: dict) -> bool:
     reason="the re-check reaches another process through Redis (in memory: the 60 s sweep)",
 )
 def test_a_person_taken_out_of_a_private_room_sees_a_notice_in_its_place(
-    serve, server_db, sign_in, open_live, run_script
+    private_room, sign_in, open_live, run_script
 ):
-    server = serve()
-    ada = server_db.run("user", "Ada Admin", "--role", "admin")
-    ben = server_db.run("user", "Ben Member")
-    room = run_script(PRIVATE_ROOM, ada["id"], ben["id"])["room"]
+    server, people, room = private_room
+    ada, ben = people["ada"], people["ben"]
     page = sign_in(server, ben)
     open_live(page, f"{server.url}/chat/rooms/{room}/")
     expect(page.locator(f"#chat-room-{room}")).to_be_visible()

@@ -93,12 +93,11 @@ def test_postgres_searches_each_column_through_its_trigram_index(member, book, n
         ("sort=-deals", "Index Scan Backward using client_open_deals"),
         ("sort=tickets", "Index Scan using client_open_tickets"),
         ("sort=-tickets", "Index Scan Backward using client_open_tickets"),
-        ("sort=owner", "Index Only Scan using client_live_owner"),
-        ("sort=-department", "Index Only Scan using client_live_department"),
     ],
 )
-def test_postgres_sorts_clients_along_an_index(member, book, query, walk):
-    """The page's 25 are the first entries of an index (the counters', or each owner's or
-    department's live clients in id order), not a sort of every client."""
+def test_postgres_sorts_clients_by_open_work_along_an_index(member, book, query, walk):
+    """The page's 25 are the first entries of the counters' index, not a count per client.
+    (The owner and department sorts' walks need a big table to be chosen: on these few rows
+    PostgreSQL may take any index; bench/pages.py --lists --explain shows them at 100k.)"""
     page = rows(lists.CLIENTS, member, query).values("pk")[:25]
     assert walk in plan(page, off=("sort",))

@@ -24,12 +24,11 @@ send) ``client_id``: ``bad_frame`` (wrong or missing fields), ``not_found``
 Every write is a call to chat/services/, as from the HTTP views.
 """
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from chat import events, services
-from chat.policies import access_room
+from chat.policies import access_room, active_actor
 from workspace import live
 from workspace.live.actions import run_in_database
 
@@ -49,14 +48,6 @@ def _about(action: str, frame: dict) -> dict:
     if isinstance(frame.get("client_id"), str):
         about["client_id"] = frame["client_id"][:CLIENT_ID_ECHO]
     return about
-
-
-def _actor(user):
-    """The sender as stored now, so a deactivated person's open tab cannot write."""
-    actor = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
-    if actor is None:
-        raise PermissionDenied("Your account is no longer active.")
-    return actor
 
 
 async def _run(socket, about: dict, work, room_id: int, *args):
@@ -135,7 +126,7 @@ async def on_typing(socket, frame: dict) -> None:
 
 
 def _read(user, room_id: int, seq: int | None) -> bool:
-    actor = _actor(user)
+    actor = active_actor(user)
     services.mark_read(actor=actor, room=access_room(actor, room_id), seq=seq)
     return True
 

@@ -19,11 +19,21 @@ that does not exist and for one the person may not see.
   they are in, never one they cannot see.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts.models import User
 from chat.models import Membership, Message, Room
 from records.policies import can_view, in_department
+
+
+def active_actor(user) -> User:
+    """The person as stored now, for a socket's frame: a deactivated person's open tab
+    (signed in when it connected) cannot write."""
+    actor = next(iter(User.objects.filter(pk=user.pk, is_active=True).order_by()[:1]), None)
+    if actor is None:
+        raise PermissionDenied("Your account is no longer active.")
+    return actor
 
 
 def _membership(user, room: Room) -> Membership | None:

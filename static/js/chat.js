@@ -218,7 +218,10 @@
     // Lost on the way (not refused): sent again by itself once the socket is back.
     entry.unsent = code === "offline" || code === "error";
     if (keep) {
-      if (entry.unsent) entry.timer = live().resendSoon(() => transmit(entry), (entry.failures = (entry.failures || 0) + 1));
+      if (entry.unsent) {
+        entry.failures = (entry.failures || 0) + 1;
+        entry.timer = live().resendSoon(() => transmit(entry), entry.failures);
+      }
       return setStatus(entry, entry.unsent ? "Not sent — will send when you are back." : "Not sent.", true);
     }
     // Refused for good (too long, no right): give the text back to edit.
